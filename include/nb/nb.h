@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef NB_NB_H
+#define NB_NB_H
+
+/* nbtkit's umbrella header. */
+#include "nb/err.h"
+#include "nb/name.h"
+#include "nb/wire.h"
+
+#define NB_VERSION_STRING "0.1.0"
+
+#endif

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef NB_WIRE_H
+#define NB_WIRE_H
+
+/* Bounds-checked wire cursors. All wire access in nbtkit goes through these;
+ * nothing else walks raw pointers over network data.
+ *
+ * Reader: zero-copy over a caller-owned message. Every read is checked
+ * against `end`; on error the cursor is left unmoved, so a caller can report
+ * `r->pos` as the failing offset. Offsets (`pos`, `end`) are absolute
+ * positions in `msg`, which lets name decoding follow compression pointers
+ * and lets errors say where they happened. A sub-reader (`nb_rd_sub`) is a
+ * hard window, e.g. the RDLENGTH bytes of a resource record. Rollback is a
+ * struct copy (`nb_rd_t save = *r;`).
+ *
+ * Writer: a fixed caller buffer and a sticky error. Writes after a failure
+ * are no-ops; check once at the end with nb_wr_finish(). Length fields are
+ * reserved with nb_wr_mark() and patched after the body. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nb/err.h"
+
+typedef struct nb_rd {
+  const uint8_t *msg; /* start of the whole message (borrowed) */
+  size_t msg_len;     /* length of the whole message */
+  size_t pos;         /* next byte to read, offset into msg */
+  size_t end;         /* one past the last readable byte, <= msg_len */
+} nb_rd_t;
+
+/* A reader over all of `msg` (borrowed: valid while `msg` is). */
+NB_API void nb_rd_init(nb_rd_t *r, const uint8_t *msg, size_t len);
+/* Bytes left before `end`. */
+NB_API size_t nb_rd_left(const nb_rd_t *r);
+
+NB_API nb_err_t nb_rd_u8(nb_rd_t *r, uint8_t *out);
+NB_API nb_err_t nb_rd_be16(nb_rd_t *r, uint16_t *out);
+NB_API nb_err_t nb_rd_be24(nb_rd_t *r, uint32_t *out);
+NB_API nb_err_t nb_rd_be32(nb_rd_t *r, uint32_t *out);
+NB_API nb_err_t nb_rd_peek_u8(const nb_rd_t *r, uint8_t *out);
+NB_API nb_err_t nb_rd_peek_be16(const nb_rd_t *r, uint16_t *out);
+/* Borrow `n` bytes: `*out` points into `msg`, valid while `msg` is. */
+NB_API nb_err_t nb_rd_bytes(nb_rd_t *r, size_t n, const uint8_t **out);
+/* Copy `n` bytes into `dst`. */
+NB_API nb_err_t nb_rd_copy(nb_rd_t *r, void *dst, size_t n);
+NB_API nb_err_t nb_rd_skip(nb_rd_t *r, size_t n);
+/* Carve the next `n` bytes into `sub` (a hard window) and advance `r` past
+ * them. Fails with NB_ETRUNCATED, leaving `r` unmoved, if fewer remain. */
+NB_API nb_err_t nb_rd_sub(nb_rd_t *r, size_t n, nb_rd_t *sub);
+/* A reader at absolute offset `pos` of the same message, bounded by the
+ * whole message (used to follow compression pointers). */
+NB_API nb_err_t nb_rd_at(const nb_rd_t *r, size_t pos, nb_rd_t *out);
+
+typedef struct nb_wr {
+  uint8_t *buf;  /* caller's buffer (borrowed) */
+  size_t cap;    /* its capacity */
+  size_t len;    /* bytes written so far */
+  nb_err_t err;  /* sticky: NB_OK until a write does not fit */
+} nb_wr_t;
+
+NB_API void nb_wr_init(nb_wr_t *w, uint8_t *buf, size_t cap);
+NB_API void nb_wr_u8(nb_wr_t *w, uint8_t v);
+NB_API void nb_wr_be16(nb_wr_t *w, uint16_t v);
+NB_API void nb_wr_be24(nb_wr_t *w, uint32_t v);
+NB_API void nb_wr_be32(nb_wr_t *w, uint32_t v);
+NB_API void nb_wr_bytes(nb_wr_t *w, const void *src, size_t n);
+NB_API void nb_wr_fill(nb_wr_t *w, uint8_t byte, size_t n);
+/* Reserve `n` zero bytes and return their offset, to patch later. */
+NB_API size_t nb_wr_mark(nb_wr_t *w, size_t n);
+/* Patch a reserved field. Out-of-range patches set the sticky NB_EINVAL. */
+NB_API void nb_wr_patch_u8(nb_wr_t *w, size_t at, uint8_t v);
+NB_API void nb_wr_patch_be16(nb_wr_t *w, size_t at, uint16_t v);
+NB_API void nb_wr_patch_be24(nb_wr_t *w, size_t at, uint32_t v);
+/* Record an error found by the caller (e.g. a value out of range); the first
+ * error sticks. */
+NB_API void nb_wr_fail(nb_wr_t *w, nb_err_t err);
+/* The sticky error; on NB_OK, `*len` (if not NULL) gets the bytes written. */
+NB_API nb_err_t nb_wr_finish(const nb_wr_t *w, size_t *len);
+
+#endif
