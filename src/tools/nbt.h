@@ -3,7 +3,18 @@
 #define NBT_NBT_H
 
 /* The nbt subcommands. Each takes the arguments after its own name
- * (argv[0] is the subcommand) and returns an NBT_EXIT_* code. */
-int nbt_cmd_name(int argc, char **argv);
+ * (argv[0] is the subcommand) and returns an NBT_EXIT_* code. A command is
+ * added to the table in nbt.c once its file compiles. */
+int nbt_cmd_name(int argc, char **argv);   /* cmd_name.c */
+int nbt_cmd_decode(int argc, char **argv); /* cmd_decode.c: decode driver */
+int nbt_cmd_build(int argc, char **argv);  /* cmd_build.c: `nbt build ns|ssn|dgm` */
+int nbt_cmd_replay(int argc, char **argv); /* cmd_replay.c */
+
+/* `nbt build PROTO ...`: argv[0] is the protocol word. Each prints the
+ * packet as one line of lowercase hex on stdout. cmd_build.c dispatches to
+ * these through a table; a protocol's line is added once its file exists. */
+int nbt_build_ns(int argc, char **argv);  /* build_ns.c */
+int nbt_build_ssn(int argc, char **argv); /* build_ssn.c */
+int nbt_build_dgm(int argc, char **argv); /* build_dgm.c */
 
 #endif
