@@ -3,8 +3,12 @@
 #define NB_NB_H
 
 /* nbtkit's umbrella header. */
+#include "nb/dgm.h"
 #include "nb/err.h"
 #include "nb/name.h"
+#include "nb/ns.h"
+#include "nb/smb_browse.h"
+#include "nb/ssn.h"
 #include "nb/wire.h"
 
 #define NB_VERSION_STRING "0.1.0"

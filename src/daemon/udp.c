@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#define _GNU_SOURCE /* sendmmsg */
+#include "udp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* libuv reads at most this many datagrams per recvmmsg(), each into a slot
+ * of 64 KiB (its UV__MMSG_MAXWIDTH and UV__UDP_DGRAM_MAXSIZE). */
+#define RECV_SLOTS 20
+#define RECV_SLOT (64u * 1024u)
+
+static char *recv_buf;
+
+int nb_udp_global_init(void) {
+  if (recv_buf == NULL) {
+    recv_buf = malloc((size_t)RECV_SLOTS * RECV_SLOT);
+  }
+  return recv_buf != NULL ? 0 : UV_ENOMEM;
+}
+
+void nb_udp_global_free(void) {
+  free(recv_buf);
+  recv_buf = NULL;
+}
+
+void nb_udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  (void)h;
+  (void)suggested;
+  *buf = uv_buf_init(recv_buf, recv_buf != NULL ? RECV_SLOTS * RECV_SLOT : 0);
+}
+
+static void sockaddr_of(struct sockaddr_in *sa, uint32_t ip, uint16_t port) {
+  memset(sa, 0, sizeof *sa);
+  sa->sin_family = AF_INET;
+  sa->sin_port = htons(port);
+  sa->sin_addr.s_addr = htonl(ip);
+}
+
+int nb_udp_open(uv_loop_t *loop, uv_udp_t *handle, uint32_t ip, uint16_t port,
+                bool broadcast, uv_close_cb close_cb) {
+  struct sockaddr_in sa;
+  int rc = uv_udp_init_ex(loop, handle, AF_INET | UV_UDP_RECVMMSG);
+  if (rc != 0) {
+    return rc;
+  }
+  sockaddr_of(&sa, ip, port);
+  rc = uv_udp_bind(handle, (const struct sockaddr *)&sa, UV_UDP_REUSEADDR);
+  if (rc == 0 && broadcast) {
+    rc = uv_udp_set_broadcast(handle, 1);
+  }
+  if (rc != 0) {
+    uv_close((uv_handle_t *)handle, close_cb);
+  }
+  return rc;
+}
+
+void nb_udp_out_init(nb_udp_out_t *out, uv_udp_t *handle,
+                     nb_udp_counters_t *counters) {
+  out->handle = handle;
+  out->n = 0;
+  out->counters = counters;
+  out->last_error = 0;
+}
+
+/* libuv's queue: one heap block per datagram, request first. */
+typedef struct {
+  uv_udp_send_t req;
+  size_t len;
+  uint8_t data[];
+} queued_t;
+
+static void queued_done(uv_udp_send_t *req, int status) {
+  queued_t *q = (queued_t *)req;
+  nb_udp_counters_t *c = req->data;
+  if (status == 0) {
+    c->tx++;
+  } else if (status != UV_ECANCELED) {
+    c->tx_errors++;
+  }
+  free(q);
+}
+
+static void enqueue(nb_udp_out_t *out, size_t i) {
+  nb_udp_counters_t *c = out->counters;
+  size_t len = out->iov[i].iov_len;
+  queued_t *q = NULL;
+  if (uv_udp_get_send_queue_size(out->handle) + len <= NB_UDP_QUEUE_MAX) {
+    q = malloc(sizeof *q + len);
+  }
+  if (q == NULL) {
+    c->tx_dropped++;
+    return;
+  }
+  q->len = len;
+  memcpy(q->data, out->data[i], len);
+  q->req.data = c;
+  uv_buf_t b = uv_buf_init((char *)q->data, (unsigned)len);
+  if (uv_udp_send(&q->req, out->handle, &b, 1,
+                  (const struct sockaddr *)&out->dst[i], queued_done) != 0) {
+    c->tx_errors++;
+    free(q);
+    return;
+  }
+  c->tx_queued++;
+}
+
+/* sendmmsg() from batch entry `i` on; returns the next unsent entry. */
+static size_t send_direct(nb_udp_out_t *out, size_t i, bool *blocked) {
+  uv_os_fd_t fd;
+  if (uv_fileno((const uv_handle_t *)out->handle, &fd) != 0) {
+    *blocked = true;
+    return i;
+  }
+  int rc;
+  do {
+    rc = sendmmsg(fd, &out->msgs[i], (unsigned)(out->n - i), MSG_DONTWAIT);
+  } while (rc < 0 && errno == EINTR);
+  out->counters->tx_syscalls++;
+  if (rc > 0) {
+    out->counters->tx += (uint64_t)rc;
+    return i + (size_t)rc;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+    *blocked = true;
+    return i;
+  }
+  out->last_error = errno; /* this datagram is refused: skip it */
+  out->counters->tx_errors++;
+  return i + 1;
+}
+
+void nb_udp_out_flush(nb_udp_out_t *out) {
+  size_t i = 0;
+  bool blocked = uv_udp_get_send_queue_count(out->handle) > 0;
+  while (i < out->n && !blocked) {
+    i = send_direct(out, i, &blocked);
+  }
+  for (; i < out->n; i++) {
+    enqueue(out, i);
+  }
+  out->n = 0;
+}
+
+void nb_udp_out_add(nb_udp_out_t *out, const uint8_t *data, size_t len,
+                    uint32_t ip, uint16_t port) {
+  if (len > NB_UDP_MAX_PAYLOAD) {
+    out->counters->tx_dropped++;
+    return;
+  }
+  size_t i = out->n++;
+  memcpy(out->data[i], data, len);
+  sockaddr_of(&out->dst[i], ip, port);
+  out->iov[i].iov_base = out->data[i];
+  out->iov[i].iov_len = len;
+  memset(&out->msgs[i], 0, sizeof out->msgs[i]);
+  out->msgs[i].msg_hdr.msg_name = &out->dst[i];
+  out->msgs[i].msg_hdr.msg_namelen = sizeof out->dst[i];
+  out->msgs[i].msg_hdr.msg_iov = &out->iov[i];
+  out->msgs[i].msg_hdr.msg_iovlen = 1;
+  if (out->n == NB_UDP_BATCH) {
+    nb_udp_out_flush(out);
+  }
+}
+
+bool nb_udp_out_idle(const nb_udp_out_t *out) {
+  return out->n == 0 && uv_udp_get_send_queue_count(out->handle) == 0;
+}
+
+bool nb_udp_peer(const struct sockaddr *addr, uint32_t *ip, uint16_t *port) {
+  if (addr == NULL || addr->sa_family != AF_INET) {
+    return false;
+  }
+  const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)addr;
+  *ip = ntohl(sin->sin_addr.s_addr);
+  *port = ntohs(sin->sin_port);
+  return true;
+}
+
+const char *nb_udp_ntoa(uint32_t ip, char buf[16]) {
+  snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xffu,
+           (ip >> 8) & 0xffu, ip & 0xffu);
+  return buf;
+}

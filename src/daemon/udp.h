@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef NBTD_UDP_H
+#define NBTD_UDP_H
+
+/* UDP plumbing shared by nbtd's services (shell layer, no protocol logic).
+ *
+ * Receiving: sockets are opened with UV_UDP_RECVMMSG, and nb_udp_alloc()
+ * hands libuv one process-wide buffer big enough for a full recvmmsg()
+ * batch. The buffer is only in use inside one read callback run, which is
+ * always finished before libuv reads another socket.
+ *
+ * Sending: datagrams are copied into a per-socket batch and written with
+ * one sendmmsg() per batch (when the batch fills, and once per loop
+ * iteration from a uv_check handle). When the kernel would block, the rest
+ * goes through libuv's own send queue (uv_udp_send, copied, freed in the
+ * callback), bounded by NB_UDP_QUEUE_MAX bytes; beyond that datagrams are
+ * dropped and counted. Order on a socket is kept: nothing is written
+ * directly while libuv's queue is not empty. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#define NB_UDP_BATCH 64
+#define NB_UDP_MAX_PAYLOAD 1472 /* largest datagram a service sends */
+#define NB_UDP_QUEUE_MAX (256u * 1024u)
+
+typedef struct nb_udp_counters {
+  uint64_t rx;           /* datagrams received */
+  uint64_t rx_truncated; /* longer than the receive slot (MSG_TRUNC) */
+  uint64_t rx_errors;    /* read errors */
+  uint64_t tx;           /* datagrams handed to the kernel */
+  uint64_t tx_syscalls;  /* sendmmsg()/sendmsg() calls */
+  uint64_t tx_queued;    /* datagrams that went through libuv's queue */
+  uint64_t tx_dropped;   /* dropped: libuv's queue over its cap */
+  uint64_t tx_errors;    /* refused by the kernel (e.g. ENETUNREACH) */
+} nb_udp_counters_t;
+
+/* A socket's outgoing batch. Embedded in the owner's struct. */
+typedef struct nb_udp_out {
+  uv_udp_t *handle;
+  size_t n;
+  struct mmsghdr msgs[NB_UDP_BATCH];
+  struct iovec iov[NB_UDP_BATCH];
+  struct sockaddr_in dst[NB_UDP_BATCH];
+  uint8_t data[NB_UDP_BATCH][NB_UDP_MAX_PAYLOAD];
+  nb_udp_counters_t *counters; /* where to count (borrowed) */
+  int last_error;              /* last errno from a send, 0 if none */
+} nb_udp_out_t;
+
+/* Make the process-wide receive buffer; 0 or UV_ENOMEM. */
+int nb_udp_global_init(void);
+void nb_udp_global_free(void);
+
+/* libuv alloc callback for sockets opened with UV_UDP_RECVMMSG. */
+void nb_udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+
+/* Open `handle` on `loop` bound to ip:port (host order), with
+ * SO_REUSEADDR, recvmmsg, and SO_BROADCAST when `broadcast` is set.
+ * 0 or a libuv error; on error the handle is closed (close_cb runs). */
+int nb_udp_open(uv_loop_t *loop, uv_udp_t *handle, uint32_t ip, uint16_t port,
+                bool broadcast, uv_close_cb close_cb);
+
+/* Bind `out` to an open socket. */
+void nb_udp_out_init(nb_udp_out_t *out, uv_udp_t *handle,
+                     nb_udp_counters_t *counters);
+
+/* Queue one datagram for ip:port (host order); flushes when the batch is
+ * full. A payload over NB_UDP_MAX_PAYLOAD is dropped and counted. */
+void nb_udp_out_add(nb_udp_out_t *out, const uint8_t *data, size_t len,
+                    uint32_t ip, uint16_t port);
+
+/* Write everything batched so far. */
+void nb_udp_out_flush(nb_udp_out_t *out);
+
+/* True when nothing is waiting, here or in libuv's queue. */
+bool nb_udp_out_idle(const nb_udp_out_t *out);
+
+/* The sender of a received datagram, host order; false if not IPv4. */
+bool nb_udp_peer(const struct sockaddr *addr, uint32_t *ip, uint16_t *port);
+
+/* Dotted-quad text of a host-order address into `buf` (16 bytes). */
+const char *nb_udp_ntoa(uint32_t ip, char buf[16]);
+
+#endif
