@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "nb/ns.h"
+#include "util.h" /* nbt_unhex() from src/tools/util.c */
 #ifdef NB_BENCH_WITH_SAMBA
 #include "ns_parse_samba.h"
 #endif
@@ -89,20 +90,7 @@ static int add_packet(pktset_t *s, const uint8_t *p, size_t len) {
   return 0;
 }
 
-static int hexval(int c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-/* One packet per line; a line with a non-hex character is skipped. */
+/* One packet per line; a line that is not hex is skipped. */
 static int load_hex(pktset_t *s, const char *path) {
   static uint8_t buf[PKT_MAX];
   static char line[2 * PKT_MAX + 2];
@@ -112,16 +100,11 @@ static int load_hex(pktset_t *s, const char *path) {
     return -1;
   }
   while (fgets(line, sizeof line, f) != NULL) {
-    size_t n = strcspn(line, "\r\n");
     size_t len = 0;
-    int ok = n > 0 && n % 2 == 0;
-    for (size_t i = 0; ok && i < n; i += 2) {
-      int hi = hexval(line[i]);
-      int lo = hexval(line[i + 1]);
-      ok = hi >= 0 && lo >= 0;
-      buf[len++] = (uint8_t)(hi << 4 | lo);
-    }
-    if (ok && add_packet(s, buf, len) != 0) {
+    size_t bad = 0;
+    line[strcspn(line, "\r\n")] = '\0';
+    if (line[0] != '\0' && nbt_unhex(line, buf, sizeof buf, &len, &bad) &&
+        add_packet(s, buf, len) != 0) {
       fclose(f);
       return -1;
     }
@@ -267,7 +250,7 @@ int main(int argc, char **argv) {
   pktset_t set = {NULL, 0, 0, 0};
   opts_t o = {7, 200};
   parser_t ps[] = {
-      {"nbtkit nb_ns_parse + nb_ns_classify", nbtkit_parse, 0, {0}, 0},
+      {"nbtkit nb_ns_parse (classify, findings)", nbtkit_parse, 0, {0}, 0},
 #ifdef NB_BENCH_WITH_SAMBA
       {"samba ndr_pull_nbt_name_packet", nb_bench_samba_parse, 0, {0}, 0},
 #endif

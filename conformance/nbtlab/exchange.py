@@ -17,6 +17,7 @@ and writes the captures (capture.py); payloads come from nbtkit's codec
 import errno
 import select
 import socket
+import subprocess
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ class Step:
     events: list = field(default_factory=list)   # tcp: [(kind, bytes)]
     note: str = ""
     mask: tuple = ()                             # names of masked fields
+    tool_ports: tuple = ()                       # tool steps: ports used
 
 
 @dataclass
@@ -93,6 +95,7 @@ class ProbeCtx:
         self.codec = codec
         self.bcast = bcast
         self.client_addr = client_addr
+        self.workdir = None           # per-side scratch dir (runner sets)
         self.ex = Exchange(probe.id, side)
         self._k = 0
 
@@ -124,13 +127,26 @@ class ProbeCtx:
     # UDP
 
     def udp(self, label, payload, port=137, bcast=False, window=UDP_WINDOW,
-            settle=UDP_SETTLE, proto=None, mask=()):
-        """Send one datagram, collect replies. Returns the Step."""
+            settle=UDP_SETTLE, proto=None, mask=(), until=None,
+            also_listen=()):
+        """Send one datagram, collect replies. Returns the Step. Collection
+        ends `settle` seconds after the first reply (or after the first for
+        which `until(rx)` is true), or after `window` without one. Ports in
+        `also_listen` are bound on the client too, for replies addressed
+        to a port named inside the packet (a datagram's SOURCE_PORT)."""
         proto = proto or {137: "nbns", 138: "nbdgm"}.get(port, "nbns")
-        s = self.socket()
+        socks = []
         try:
+            s = self.socket()
+            socks.append(s)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
             s.bind(("0.0.0.0", 0))
+            for extra in also_listen:
+                x = self.socket()
+                socks.append(x)
+                x.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                x.bind(("0.0.0.0", extra))
+                self.ex.ports.add(extra)
             dst = self.bcast if bcast else self.target
             st = Step(label, "udp", proto, dst, port, s.getsockname()[1],
                       bytes(payload), getattr(payload, "builder", "raw"),
@@ -138,11 +154,15 @@ class ProbeCtx:
             self._add(st)
             st.t0 = time.time()
             s.sendto(bytes(payload), (dst, port))
-            st.rx = _collect(s, proto, window, settle)
+            # Our own broadcast comes back to a socket bound to its port.
+            st.rx = [rx for rx in _collect(socks, proto, window, settle,
+                                           until)
+                     if rx.src != self.client_addr or not self.client_addr]
             st.t1 = time.time()
             return st
         finally:
-            s.close()
+            for x in socks:
+                x.close()
 
     def udp_listen(self, label, port, window, answer=None, proto="nbns"):
         """Bind `port` on the client (e.g. 137 to be challenged by a WINS
@@ -160,7 +180,31 @@ class ProbeCtx:
         every implementation that is still alive (RFC 1002 5.1.1.5)."""
         q = self.codec.ns("query", self.name(f"{self.own}<20>"),
                           trn_for(self.probe.id, 99), rd=False)
-        return self.udp(label, q)
+        return self.udp(label, q, mask=("outcome",))
+
+    # tools (real clients)
+
+    def tool(self, label, argv, normalise, timeout=60, ports=(139, 445)):
+        """Run a real client (smbclient, nmblookup) inside the client host.
+        Its result is reduced by `normalise(rc, stdout, stderr)` to what is
+        compared; the raw output is kept as the step's note."""
+        st = Step(label, "tool", "nbss", self.target, ports[0],
+                  tool_ports=tuple(ports))
+        self._add(st)
+        st.t0 = time.time()
+        try:
+            if self.client is not None:
+                p = self.client.run(argv, timeout=timeout)
+            else:
+                p = subprocess.run(argv, capture_output=True, text=True,
+                                   timeout=timeout, stdin=subprocess.DEVNULL)
+            rc, out, err = p.returncode, p.stdout, p.stderr
+        except subprocess.TimeoutExpired:
+            rc, out, err = "timeout", "", ""
+        st.t1 = time.time()
+        st.events = [("rc", rc), ("result", normalise(rc, out, err))]
+        st.note = (" ".join(str(a) for a in argv) + "\n" + out + err)[-4000:]
+        return st
 
     # TCP
 
@@ -172,24 +216,27 @@ class ProbeCtx:
             self.ex.steps[-1].note = text
 
 
-def _collect(s, proto, window, settle):
+def _collect(socks, proto, window, settle, until=None):
     out = []
-    start = time.monotonic()
-    deadline = start + window
+    done = False
+    deadline = time.monotonic() + window
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             break
-        r, _, _ = select.select([s], [], [], left)
-        if not r:
+        ready, _, _ = select.select(socks, [], [], left)
+        if not ready:
             break
-        try:
-            data, (src, sport) = s.recvfrom(65535)
-        except OSError:
-            break   # ICMP error (port unreachable) queued on the socket
-        out.append(Rx(time.time(), src, sport, data, proto))
-        deadline = min(deadline, time.monotonic() + settle) if len(out) == 1 \
-            else deadline
+        for s in ready:
+            try:
+                data, (src, sport) = s.recvfrom(65535)
+            except OSError:
+                continue  # an ICMP error (port unreachable) queued on it
+            out.append(Rx(time.time(), src, sport, data, proto,
+                          s.getsockname()[1]))
+            if not done and (until is None or until(out[-1])):
+                done = True
+                deadline = min(deadline, time.monotonic() + settle)
     return out
 
 

@@ -387,11 +387,13 @@ class Lab:
 
     def _add_netns(self, ns):
         run_ip("netns", "add", ns)
-        for key in ("all", "default"):
-            subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w",
-                            f"net.ipv6.conf.{key}.disable_ipv6=1"],
-                           capture_output=True, timeout=10,
-                           stdin=subprocess.DEVNULL)
+        # IPv6 off before any link exists (no sysctl binary needed; silently
+        # skipped when the kernel has no IPv6).
+        subprocess.run(["ip", "netns", "exec", ns, "sh", "-c",
+                        "for k in all default; do echo 1 > "
+                        "/proc/sys/net/ipv6/conf/$k/disable_ipv6; done"],
+                       capture_output=True, timeout=10,
+                       stdin=subprocess.DEVNULL)
         run_ip("link", "set", "lo", "up", ns=ns)
 
     def add_lan(self, name, subnet="192.0.2.0/24"):

@@ -253,14 +253,17 @@ def _parse_rr(msg, off):
     return rr, start + rdlen
 
 
-def build_ns(trn, flags, questions=(), answers=(), additional=()):
+def build_ns(trn, flags, questions=(), answers=(), additional=(),
+             authority=()):
     """Assemble a name-service packet. questions: (name_bytes, qtype);
     RRs: (name_bytes, rtype, ttl, rdata)."""
     out = bytearray(struct.pack(">6H", trn, flags, len(questions),
-                                len(answers), 0, len(additional)))
+                                len(answers), len(authority),
+                                len(additional)))
     for name, qtype in questions:
         out += name + struct.pack(">HH", qtype, 1)
-    for name, rtype, ttl, rdata in list(answers) + list(additional):
+    for name, rtype, ttl, rdata in (list(answers) + list(authority)
+                                    + list(additional)):
         out += name + struct.pack(">HHIH", rtype, 1, ttl, len(rdata)) + rdata
     return bytes(out)
 

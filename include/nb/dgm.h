@@ -45,18 +45,17 @@
 #include "nb/name.h"
 #include "nb/wire.h"
 
-#define NB_DGM_PORT 138           /* RFC 1002 6: DGM_SRVC_UDP_PORT */
-#define NB_DGM_COMMON_LEN 10      /* MSG_TYPE .. SOURCE_PORT */
-#define NB_DGM_HEADER_LEN 14      /* + DGM_LENGTH, PACKET_OFFSET (4.4.1) */
-#define NB_DGM_USER_DATA_MAX 512  /* RFC 1001 17.1.2 */
+#define NB_DGM_PORT 138          /* RFC 1002 6: DGM_SRVC_UDP_PORT */
+#define NB_DGM_COMMON_LEN 10     /* MSG_TYPE .. SOURCE_PORT */
+#define NB_DGM_HEADER_LEN 14     /* + DGM_LENGTH, PACKET_OFFSET (4.4.1) */
+#define NB_DGM_USER_DATA_MAX 512 /* RFC 1001 17.1.2 */
 /* RFC 1001 17.1.2: the data section is two names of at most 255 octets
  * and at most 512 bytes of user data. */
 #define NB_DGM_DATA_MAX (2 * NB_NAME_WIRE_MAX + NB_DGM_USER_DATA_MAX)
 #define NB_DGM_MAX_DATAGRAM_LENGTH 576 /* RFC 1002 6: IP datagram, default */
 #define NB_DGM_IP_UDP_HEADERS 28       /* RFC 1001 17.1.2: 20 + 8 */
 /* Default largest UDP payload when fragmenting (576 - 28). */
-#define NB_DGM_MAX_PAYLOAD                                                     \
-  (NB_DGM_MAX_DATAGRAM_LENGTH - NB_DGM_IP_UDP_HEADERS)
+#define NB_DGM_MAX_PAYLOAD (NB_DGM_MAX_DATAGRAM_LENGTH - NB_DGM_IP_UDP_HEADERS)
 #define NB_DGM_FRAGMENT_TO_MS 2000 /* RFC 1002 6: FRAGMENT_TO */
 
 /* MSG_TYPE (RFC 1002 4.4.1). */
@@ -77,7 +76,7 @@ typedef enum nb_dgm_type {
 #define NB_DGM_FLAG_SNT_MASK 0x0Cu
 #define NB_DGM_FLAG_RESERVED 0xF0u
 #define NB_DGM_SNT(flags) ((unsigned)((flags) >> 2) & 3u)
-#define NB_DGM_SNT_FLAGS(snt) ((uint8_t)(((unsigned)(snt) & 3u) << 2))
+#define NB_DGM_SNT_FLAGS(snt) ((uint8_t)(((unsigned)(snt)&3u) << 2))
 
 /* SNT: source end-node type. 3 is the NBDD in the RFC; Windows sends it
  * for H nodes (the ndpi capture's Windows 7 hosts). */
@@ -153,8 +152,8 @@ typedef struct nb_dgm_msg {
   uint16_t packet_offset; /* PACKET_OFFSET: 0 = first fragment, names */
   nb_name_t source_name;  /* offset 0 only */
   nb_name_t destination_name; /* offset 0 and 0x14-0x16 */
-  const uint8_t *data; /* offset 0: this fragment's USER_DATA (after the
-                          names); otherwise: its data-section bytes */
+  const uint8_t *data;        /* offset 0: this fragment's USER_DATA (after the
+                                 names); otherwise: its data-section bytes */
   size_t data_len;
   /* 0x13 */
   uint8_t error_code;
@@ -306,8 +305,8 @@ typedef struct nb_dgm_reasm_slot {
 
 typedef struct nb_dgm_reasm {
   nb_dgm_reasm_cfg_t cfg;
-  size_t bytes;       /* reserved now; never above cfg.max_bytes */
-  size_t slots_used;  /* never above cfg.max_slots */
+  size_t bytes;      /* reserved now; never above cfg.max_bytes */
+  size_t slots_used; /* never above cfg.max_slots */
   uint64_t next_born;
   nb_dgm_reasm_stats_t stats;
   nb_dgm_reasm_slot_t slots[NB_DGM_REASM_SLOTS];

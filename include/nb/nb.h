@@ -7,8 +7,10 @@
 #include "nb/err.h"
 #include "nb/name.h"
 #include "nb/ns.h"
+#include "nb/nsnode.h"
 #include "nb/smb_browse.h"
 #include "nb/ssn.h"
+#include "nb/ssnsrv.h"
 #include "nb/wire.h"
 
 #define NB_VERSION_STRING "0.1.0"

@@ -15,7 +15,7 @@
  *  - nb_ns_write() for the generic model, and nb_ns_build() (with per-kind
  *    wrappers) for every kind from a small args struct.
  *
- * Ownership. The caller owns the nb_ns_msg_t (about 5 KiB; fixed capacity,
+ * Ownership. The caller owns the nb_ns_msg_t (about 6 KiB; fixed capacity,
  * see the NB_NS_MAX_* caps). Names are copied into inline nb_name_t storage.
  * RDATA and trailing bytes are BORROWED: `rr->rdata` and `m->trailing`
  * point into the parsed buffer and are valid while that buffer is. The
@@ -26,11 +26,10 @@
  * Round trips. parse(write(m)) == m (nb_ns_msg_equal) for every model the
  * writer accepts: the writer checks that every compression pointer it emits
  * resolves to the recorded name and that every RDATA parses as its type.
- * write(parse(b)) == b for every canonical packet: names are recorded as
- * written in full, as one compression pointer (the target offset is kept),
- * or as the null name; trailing bytes are kept. Not canonical (re-encoded
- * differently): names that mix labels and a pointer (written back in full).
- * See docs/CONFORMANCE.md "Name-service packets".
+ * write(parse(b)) == b for every packet that parses: each name records
+ * whether it was written in full, as labels ending in a compression pointer
+ * (how many labels, and the target offset), or as the null name; trailing
+ * bytes are kept. See docs/CONFORMANCE.md "Name-service packets".
  *
  * Flag conventions of the builders (RFC 1002 is ambiguous; the choices are
  * explicit and documented in docs/CONFORMANCE.md):
@@ -139,10 +138,10 @@ NB_API const char *nb_ns_rcode_name(unsigned rcode);
 
 /* How a name appeared on the wire (so that round trips are exact). */
 typedef enum nb_ns_name_form {
-  NB_NS_NAME_FULL = 0,    /* labels in place (a trailing pointer inside the
-                             name is followed but not recorded: such a name
-                             is re-encoded in full, see "canonical") */
-  NB_NS_NAME_POINTER = 1, /* exactly one compression pointer to `ptr` */
+  NB_NS_NAME_FULL = 0,    /* every label in place, then the zero byte */
+  NB_NS_NAME_POINTER = 1, /* `ptr_labels` labels in place, then one
+                             compression pointer to `ptr` (RFC 883); the
+                             usual C0 0C has ptr_labels 0 */
   NB_NS_NAME_NULL = 2     /* the null name, one zero byte (WACK, 4.2.16);
                              accepted in RR_NAME only; `name` is zeroed */
 } nb_ns_name_form_t;
@@ -152,6 +151,10 @@ typedef struct nb_ns_name {
   nb_ns_name_form_t form; /* how it was / is to be written */
   uint16_t ptr;           /* NB_NS_NAME_POINTER: target offset (< 0x4000),
                              relative to the start of the message */
+  uint8_t ptr_labels;     /* NB_NS_NAME_POINTER: labels before the pointer:
+                             0 = only the pointer; 1 = the 32-byte first
+                             label, then a pointer to the scope; k = the
+                             first label and k-1 scope labels */
 } nb_ns_name_t;
 
 typedef struct nb_ns_header {
@@ -188,7 +191,9 @@ typedef struct nb_ns_rr {
   size_t offset;        /* parse only: offset of RR_NAME */
   size_t rdata_offset;  /* parse only: offset of RDATA */
 
-  /* Typed views, filled by the parser from `rdata` (RFC 1002 4.2.1.3): */
+  /* Typed views, filled by the parser from `rdata` (RFC 1002 4.2.1.3);
+   * left zero in a WACK, whose RDATA is the request's header word
+   * whatever RR_TYPE says: */
   uint16_t nb_count;     /* NB: number of 6-byte entries (nb_ns_nb_entry) */
   uint8_t nbstat_names;  /* NBSTAT: NUM_NAMES (nb_ns_nbstat_entry) */
   uint16_t nbstat_stats; /* NBSTAT: STATISTICS bytes present, 0..46 */
@@ -372,7 +377,8 @@ NB_API const nb_ns_rr_t *nb_ns_additional(const nb_ns_msg_t *m, size_t i);
  * its 16-bit length prefix) of `len` bytes into `out`. On success returns
  * NB_OK; `out` borrows RDATA and trailing bytes from `buf`, its findings
  * say which RFC rules the packet breaks, and out->kind is its kind. On
- * failure returns the error (NB_ETRUNCATED, NB_EMALFORMED, NB_ELIMIT) and
+ * failure returns the error (NB_ETRUNCATED, NB_EMALFORMED, NB_ELIMIT;
+ * NB_EINVAL for a NULL `buf` with a non-zero `len`) and
  * fills `diag` (may be NULL) with the offset and field; `out` is then
  * unspecified. No heap is used; work is linear in `len` (names are capped
  * by nb_name_decode's hop and length limits). */
@@ -493,9 +499,10 @@ typedef struct nb_ns_build_args {
    * (Windows XP 0x8500). Positive query response: `truncated` sets TC. */
   bool ra;
   bool truncated;
-  /* REFRESH: 8 (default when 0) or 9. Registration responses and the
-   * conflict demand: the response opcode, 5 by default (nmbd answers
-   * refreshes with 5; set 8 to echo a refresh). */
+  /* REFRESH: 8 (default when 0) or 9. Registration responses, the
+   * challenge and the conflict demand: the response opcode, 5 by default
+   * (nmbd answers refreshes with 5); 8, 9 or 15 echo the request's opcode
+   * (a RESPONSE_OPCODE finding). Other values are NB_EINVAL. */
   uint8_t opcode;
   /* Requests with an additional record: write its RR_NAME in full rather
    * than as the pointer C0 0C (for conformance tests only). */
@@ -521,9 +528,13 @@ typedef struct nb_ns_build_args {
 
 /* Build a packet of `kind` (not NB_NS_KIND_UNKNOWN) at the writer's
  * position. Every packet built parses back with nb_ns_parse() and
- * classifies as `kind` (unless raw_flags says otherwise). NB_EINVAL for a
- * missing name, a zero rcode on a negative kind, a bad refresh opcode or
- * more than 255 NBSTAT names; NB_ENOSPC when the buffer is too small. */
+ * classifies as `kind` (unless raw_flags says otherwise); with NB_FLAGS
+ * and NAME_FLAGS inside the RFC (no ONT 11, no reserved bits, ACT set) and
+ * the default opcodes it carries no finding. NB_EINVAL for a missing name
+ * (nsd_name for a redirect), a zero RCODE on a negative kind, CFT_ERR on a
+ * negative registration response (that is the conflict demand), an opcode
+ * the kind cannot take, or more than 255 NBSTAT names; NB_ENOSPC when the
+ * buffer is too small. */
 NB_API nb_err_t nb_ns_build(nb_wr_t *w, nb_ns_kind_t kind,
                             const nb_ns_build_args_t *a);
 

@@ -37,7 +37,7 @@
 #define NB_SMB_HEADER_LEN 32
 #define NB_SMB_COM_TRANSACTION 0x25
 #define NB_SMB_TRANS_WCT 17
-#define NB_SMB_MAILSLOT_WRITE 1  /* setup[0] opcode, [MS-MAIL] 2.2.1 */
+#define NB_SMB_MAILSLOT_WRITE 1 /* setup[0] opcode, [MS-MAIL] 2.2.1 */
 #define NB_SMB_MAILSLOT_CLASS_RELIABLE 1
 #define NB_SMB_MAILSLOT_CLASS_UNRELIABLE 2 /* unreliable and broadcast */
 #define NB_MAILSLOT_BROWSE "\\MAILSLOT\\BROWSE"
@@ -46,13 +46,13 @@
 /* A mailslot write carried in an SMB TRANSACTION. */
 typedef struct nb_smb_mailslot {
   uint16_t total_data_count;
-  uint32_t timeout;      /* milliseconds */
-  uint16_t opcode;       /* 1: write mailslot */
+  uint32_t timeout; /* milliseconds */
+  uint16_t opcode;  /* 1: write mailslot */
   uint16_t priority;
   uint16_t mailslot_class; /* 1 reliable, 2 unreliable & broadcast */
-  const char *name;      /* "\MAILSLOT\BROWSE" (borrowed, no NUL) */
+  const char *name;        /* "\MAILSLOT\BROWSE" (borrowed, no NUL) */
   size_t name_len;
-  const uint8_t *data;   /* the transaction data (borrowed) */
+  const uint8_t *data; /* the transaction data (borrowed) */
   size_t data_len;
 } nb_smb_mailslot_t;
 
@@ -64,8 +64,7 @@ typedef struct nb_smb_mailslot {
  * SetupCount 3, NB_ETRUNCATED when a field, the name or the data lie past
  * the end. `diag->offset` is an offset into `buf`. */
 NB_API nb_err_t nb_smb_mailslot_parse(const uint8_t *buf, size_t len,
-                                      nb_smb_mailslot_t *out,
-                                      nb_diag_t *diag);
+                                      nb_smb_mailslot_t *out, nb_diag_t *diag);
 
 /* Write a mailslot TRANSACTION the way Samba's cli_send_mailslot does:
  * zero SMB header fields, TotalDataCount = DataCount = data_len, no
@@ -113,12 +112,12 @@ typedef struct nb_browse {
   uint8_t opcode; /* nb_browse_opcode_t */
   /* HostAnnouncement, DomainAnnouncement, LocalMasterAnnouncement */
   uint8_t update_count;
-  uint32_t periodicity; /* milliseconds */
+  uint32_t periodicity;                            /* milliseconds */
   char server_name[NB_BROWSE_SERVER_NAME_LEN + 1]; /* up to the first NUL;
                          for a DomainAnnouncement the workgroup */
   uint8_t os_major;
   uint8_t os_minor;
-  uint32_t server_type; /* NB_SV_TYPE_* bits */
+  uint32_t server_type;  /* NB_SV_TYPE_* bits */
   uint8_t browser_major; /* BrowserConfigVersionMajor (15 from Windows) */
   uint8_t browser_minor;
   uint16_t signature; /* 0xAA55 */

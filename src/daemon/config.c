@@ -46,8 +46,7 @@ typedef enum {
 
 typedef enum { SEC_GLOBAL, SEC_NAME_SERVICE, SEC_COUNT } section_t;
 
-static const char *const section_names[SEC_COUNT] = {"global",
-                                                     "name-service"};
+static const char *const section_names[SEC_COUNT] = {"global", "name-service"};
 
 /* Value kinds, each with one setter below. */
 typedef enum {
@@ -92,12 +91,18 @@ static const key_def_t keys[K_COUNT] = {
     [K_RATE_LIMIT_GLOBAL] = {"rate-limit-global", SEC_NAME_SERVICE, V_RATE},
 };
 
+/* Maps an offset in a joined smb.conf line back to line and column. */
+typedef struct smb smb_t;
+static void smb_locate(const smb_t *s, const char *at, unsigned *line,
+                       unsigned *col);
+
 /* A value being set: its bytes and where they start, for errors. */
 typedef struct {
   const char *p;
   size_t len;
   unsigned line;
-  unsigned column; /* column of p[0] */
+  unsigned column;  /* column of p[0] */
+  const smb_t *smb; /* set when p points into a joined smb.conf line */
 } val_t;
 
 static nb_err_t fail(nb_config_error_t *e, const val_t *v, size_t at,
@@ -106,6 +111,9 @@ static nb_err_t fail(nb_config_error_t *e, const val_t *v, size_t at,
     e->err = NB_EINVAL;
     e->line = v->line;
     e->column = v->line == 0 ? 0 : v->column + (unsigned)at;
+    if (v->smb != NULL) {
+      smb_locate(v->smb, v->p + at, &e->line, &e->column);
+    }
     e->what = what;
   }
   return NB_EINVAL;
@@ -146,8 +154,7 @@ static bool word_is(const char *p, size_t len, const char *word) {
 }
 
 /* A decimal number of at most `max`; `*out` on success. */
-static bool parse_uint(const char *p, size_t len, uint32_t max,
-                       uint32_t *out) {
+static bool parse_uint(const char *p, size_t len, uint32_t max, uint32_t *out) {
   uint32_t v = 0;
   if (len == 0 || len > 10) {
     return false;
@@ -168,8 +175,7 @@ static bool parse_uint(const char *p, size_t len, uint32_t max,
 
 /* A dotted quad, each part 0..255 in at most three digits, no leading
  * zeros. On failure `*bad` is the offset of the first bad byte. */
-static bool parse_ipv4(const char *p, size_t len, uint32_t *out,
-                       size_t *bad) {
+static bool parse_ipv4(const char *p, size_t len, uint32_t *out, size_t *bad) {
   uint32_t addr = 0;
   size_t i = 0;
   for (int part = 0; part < 4; part++) {
@@ -353,8 +359,7 @@ static nb_err_t parse_user(char *out, const val_t *v, nb_config_error_t *e) {
   for (size_t i = 0; i < v->len; i++) {
     char ch = v->p[i];
     bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              is_digit(ch) || ch == '_' || ch == '.' ||
-              (ch == '-' && i > 0);
+              is_digit(ch) || ch == '_' || ch == '.' || (ch == '-' && i > 0);
     if (!ok) {
       return fail(e, v, i, "character not allowed in a user name");
     }
@@ -421,7 +426,7 @@ static nb_err_t for_each_item(nb_config_t *c, const val_t *v, item_fn one,
     }
     if (i > start) {
       val_t item = {v->p + start, i - start, v->line,
-                    v->column + (unsigned)start};
+                    v->column + (unsigned)start, v->smb};
       nb_err_t err = one(c, &item, e);
       if (err != NB_OK) {
         return err;
@@ -542,7 +547,6 @@ static nb_err_t set_list(nb_config_t *c, key_id_t k, const val_t *v,
 
 static nb_err_t set_value(nb_config_t *c, key_id_t k, const val_t *v,
                           nb_config_error_t *e) {
-  c->src_of[k] = c->src;
   switch (k) {
   case K_NAME:
     return set_nbname(&c->name, v, e);
@@ -591,10 +595,11 @@ static nb_err_t set_key(nb_config_t *c, key_id_t k, const val_t *v,
 void nb_config_init(nb_config_t *c) {
   memset(c, 0, sizeof *c);
   memcpy(c->workgroup.s, "WORKGROUP", sizeof "WORKGROUP");
-  memcpy(c->control, "/run/nbtd/nbtd.sock", sizeof "/run/nbtd/nbtd.sock");
+  memcpy(c->control, NB_CONFIG_CONTROL_DEFAULT,
+         sizeof NB_CONFIG_CONTROL_DEFAULT);
   c->log_level = NB_LOG_NOTICE;
   c->port = 137;
-  c->rate_limit = 20;         /* the engine's defaults */
+  c->rate_limit = 20; /* the engine's defaults */
   c->rate_limit_global = 2000;
   c->src = 1;
 }
@@ -609,7 +614,7 @@ void nb_config_begin_source(nb_config_t *c) {
 nb_err_t nb_config_set(nb_config_t *c, const char *key, const char *value,
                        size_t vlen, nb_config_error_t *e) {
   int k = find_key(key, strlen(key));
-  val_t v = {value, vlen, 0, 0};
+  val_t v = {value, vlen, 0, 0, NULL};
   if (k < 0) {
     set_error_key(e, key, strlen(key));
     if (e != NULL) {
@@ -645,7 +650,7 @@ typedef struct {
 } line_t;
 
 static nb_err_t line_fail(const line_t *l, size_t at, const char *what) {
-  val_t v = {l->p, l->len, l->line, 1};
+  val_t v = {l->p, l->len, l->line, 1, NULL};
   return fail(l->e, &v, at, what);
 }
 
@@ -703,7 +708,7 @@ static nb_err_t unquote(const line_t *l, size_t i, char *buf, size_t *vlen) {
 
 static nb_err_t parse_param_value(line_t *l, key_id_t k, size_t i) {
   char buf[NB_CONFIG_LINE_MAX];
-  val_t v = {l->p + i, l->len - i, l->line, (unsigned)i + 1};
+  val_t v = {l->p + i, l->len - i, l->line, (unsigned)i + 1, NULL};
   if (i < l->len && l->p[i] == '"') {
     size_t vlen = 0;
     nb_err_t err = unquote(l, i, buf, &vlen);
@@ -748,13 +753,13 @@ static nb_err_t parse_param(line_t *l, size_t i) {
 }
 
 static nb_err_t parse_line(line_t *l) {
+  if (l->len > NB_CONFIG_LINE_MAX) {
+    return line_fail(l, NB_CONFIG_LINE_MAX, "line longer than 1024 bytes");
+  }
   for (size_t i = 0; i < l->len; i++) {
     if (l->p[i] == '\0') {
       return line_fail(l, i, "NUL byte");
     }
-  }
-  if (l->len > NB_CONFIG_LINE_MAX) {
-    return line_fail(l, NB_CONFIG_LINE_MAX, "line longer than 1024 bytes");
   }
   size_t i = skip_ws(l, 0);
   if (i == l->len || l->p[i] == '#' || l->p[i] == ';') {
@@ -827,7 +832,7 @@ nb_err_t nb_config_parse(nb_config_t *c, const char *text, size_t len,
 
 /* A logical smb.conf line: physical lines joined at a trailing '\'. The
  * segment table maps an offset in `buf` back to a line and column. */
-typedef struct {
+struct smb {
   char buf[SMB_LINE_MAX];
   size_t len;
   size_t seg_off[SMB_SEGMENTS];
@@ -837,10 +842,11 @@ typedef struct {
   bool continued;
   nb_config_t *c;
   nb_config_error_t *e;
-} smb_t;
+};
 
-static void smb_locate(const smb_t *s, size_t off, unsigned *line,
+static void smb_locate(const smb_t *s, const char *at, unsigned *line,
                        unsigned *col) {
+  size_t off = (size_t)(at - s->buf);
   size_t k = 0;
   while (k + 1 < s->n_seg && s->seg_off[k + 1] <= off) {
     k++;
@@ -850,9 +856,8 @@ static void smb_locate(const smb_t *s, size_t off, unsigned *line,
 }
 
 static nb_err_t smb_fail(const smb_t *s, size_t off, const char *what) {
-  val_t v = {s->buf, s->len, 1, 1};
-  smb_locate(s, off, &v.line, &v.column);
-  return fail(s->e, &v, 0, what);
+  val_t v = {s->buf, s->len, 1, 1, s};
+  return fail(s->e, &v, off, what);
 }
 
 /* The parameters nbtd reads, by their squeezed lower-case names. */
@@ -860,14 +865,10 @@ static const struct {
   const char *smb;
   key_id_t key;
 } smb_params[] = {
-    {"netbiosname", K_NAME},
-    {"netbiosaliases", K_ALIAS},
-    {"workgroup", K_WORKGROUP},
-    {"netbiosscope", K_SCOPE},
-    {"interfaces", K_INTERFACE},
-    {"bindinterfacesonly", K_BIND_IFACES_ONLY},
-    {"winsserver", K_WINS_SERVER},
-    {"nameresolveorder", K_RESOLVE_ORDER},
+    {"netbiosname", K_NAME},       {"netbiosaliases", K_ALIAS},
+    {"workgroup", K_WORKGROUP},    {"netbiosscope", K_SCOPE},
+    {"interfaces", K_INTERFACE},   {"bindinterfacesonly", K_BIND_IFACES_ONLY},
+    {"winsserver", K_WINS_SERVER}, {"nameresolveorder", K_RESOLVE_ORDER},
 };
 
 /* Squeeze a parameter name: drop spaces, lower-case. */
@@ -913,19 +914,16 @@ static nb_err_t smb_iface_item(nb_config_t *c, const val_t *v,
 }
 
 static nb_err_t smb_set(smb_t *s, key_id_t k, size_t voff, size_t vlen) {
-  val_t v = {s->buf + voff, vlen, 1, 1};
-  smb_locate(s, voff, &v.line, &v.column);
+  val_t v = {s->buf + voff, vlen, 1, 1, s};
   set_error_key(s->e, keys[k].key, strlen(keys[k].key));
   if (memchr(v.p, '%', v.len) != NULL) {
-    return fail(s->e, &v, (size_t)((const char *)memchr(v.p, '%', v.len) -
-                                   v.p),
+    return fail(s->e, &v, (size_t)((const char *)memchr(v.p, '%', v.len) - v.p),
                 "Samba variable substitution is not supported");
   }
   if (k == K_WINS_SERVER || k == K_INTERFACE) {
     start_list(s->c, k);
-    return for_each_item(s->c, &v, k == K_WINS_SERVER ? smb_wins_item
-                                                      : smb_iface_item,
-                         s->e);
+    return for_each_item(
+        s->c, &v, k == K_WINS_SERVER ? smb_wins_item : smb_iface_item, s->e);
   }
   return set_value(s->c, k, &v, s->e);
 }
@@ -968,8 +966,8 @@ static nb_err_t smb_logical(smb_t *s) {
       return smb_fail(s, s->len, "section header without ']'");
     }
     char name[16];
-    size_t n = squeeze(s->buf + i + 1, (size_t)(close - s->buf) - i - 1,
-                       name, sizeof name);
+    size_t n = squeeze(s->buf + i + 1, (size_t)(close - s->buf) - i - 1, name,
+                       sizeof name);
     s->in_global = word_is(name, n, "global");
     return NB_OK;
   }
@@ -989,13 +987,14 @@ static nb_err_t smb_line(line_t *l, void *ctx) {
   if (cont) {
     len--;
   }
-  if (memchr(l->p, '\0', len) != NULL) {
-    return line_fail(l, (size_t)((const char *)memchr(l->p, '\0', len) -
-                                 l->p),
-                     "NUL byte");
-  }
   if (s->len + len > SMB_LINE_MAX || s->n_seg >= SMB_SEGMENTS) {
-    return line_fail(l, 0, "continued line longer than 4096 bytes");
+    return line_fail(l, 0,
+                     "line longer than 4096 bytes (continuations "
+                     "included)");
+  }
+  if (memchr(l->p, '\0', len) != NULL) {
+    return line_fail(l, (size_t)((const char *)memchr(l->p, '\0', len) - l->p),
+                     "NUL byte");
   }
   s->seg_off[s->n_seg] = s->len;
   s->seg_line[s->n_seg++] = l->line;
@@ -1233,10 +1232,9 @@ bool nb_config_equal(const nb_config_t *a, const nb_config_t *b) {
          a->n_wins == b->n_wins &&
          memcmp(a->wins, b->wins, a->n_wins * sizeof a->wins[0]) == 0 &&
          a->node_type == b->node_type && a->n_resolve == b->n_resolve &&
-         memcmp(a->resolve, b->resolve,
-                a->n_resolve * sizeof a->resolve[0]) == 0 &&
-         strcmp(a->user, b->user) == 0 &&
-         strcmp(a->control, b->control) == 0 &&
+         memcmp(a->resolve, b->resolve, a->n_resolve * sizeof a->resolve[0]) ==
+             0 &&
+         strcmp(a->user, b->user) == 0 && strcmp(a->control, b->control) == 0 &&
          strcmp(a->pid_file, b->pid_file) == 0 &&
          a->log_level == b->log_level && a->syslog == b->syslog &&
          a->port == b->port && a->rate_limit == b->rate_limit &&

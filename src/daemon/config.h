@@ -38,6 +38,7 @@
 #define NB_CONFIG_LINE_MAX 1024
 #define NB_CONFIG_FILE_MAX (256u * 1024u)
 #define NB_CONFIG_PREFIX_UNSET 0xff /* address given without /len */
+#define NB_CONFIG_CONTROL_DEFAULT "/run/nbtd/nbtd.sock"
 
 /* Node types (RFC 1001 10): the letters the flags and files use. */
 typedef enum nb_config_node {
@@ -73,7 +74,7 @@ typedef enum nb_log_level {
 typedef struct nb_config_iface {
   char ifname[NB_CONFIG_IFNAME_MAX + 1]; /* "" when given by address */
   uint32_t addr;                         /* host order; 0 with ifname */
-  uint8_t prefix; /* 0..32, or NB_CONFIG_PREFIX_UNSET */
+  uint8_t prefix;                        /* 0..32, or NB_CONFIG_PREFIX_UNSET */
 } nb_config_iface_t;
 
 /* A NetBIOS name as configured: 1..15 bytes, upper-cased (nmbd upper-cases
@@ -99,13 +100,13 @@ typedef struct nb_config {
   nb_config_resolve_t resolve[NB_CONFIG_MAX_RESOLVE];
   size_t n_resolve;
   /* [global]: the process */
-  char user[NB_CONFIG_USER_MAX + 1];       /* "" : nobody when root */
-  char control[NB_CONFIG_PATH_MAX + 1];    /* control socket; "" for none */
-  char pid_file[NB_CONFIG_PATH_MAX + 1];   /* "" for none */
+  char user[NB_CONFIG_USER_MAX + 1];     /* "" : nobody when root */
+  char control[NB_CONFIG_PATH_MAX + 1];  /* control socket; "" for none */
+  char pid_file[NB_CONFIG_PATH_MAX + 1]; /* "" for none */
   nb_log_level_t log_level;
   bool syslog;
   /* [name-service] */
-  uint16_t port;       /* UDP port, 137 */
+  uint16_t port;              /* UDP port, 137 */
   uint32_t rate_limit;        /* responses/s to one source, 0 = none */
   uint32_t rate_limit_global; /* responses/s to all sources, 0 = none */
   /* which source last set each key (for list replacement); internal */

@@ -59,8 +59,7 @@ void nb_sbuf_free(nb_sbuf_t *b) {
 
 static void on_stop_timer(uv_timer_t *t) {
   nb_daemon_t *d = t->data;
-  nb_log_warn("graceful stop took over %d ms; closing now",
-              NB_DAEMON_STOP_MS);
+  nb_log_warn("graceful stop took over %d ms; closing now", NB_DAEMON_STOP_MS);
   nb_daemon_close(d);
 }
 
@@ -145,17 +144,19 @@ void nb_daemon_stop(nb_daemon_t *d) {
     return;
   }
   d->stopping = true;
+  d->telling = true; /* every service hears "stop" before any check */
   uv_timer_start(&d->stop_timer, on_stop_timer, NB_DAEMON_STOP_MS, 0);
   for (size_t i = 0; i < d->n_services; i++) {
     if (d->services[i].ops->stop != NULL) {
       d->services[i].ops->stop(d->services[i].self);
     }
   }
+  d->telling = false;
   nb_daemon_poke(d);
 }
 
 void nb_daemon_poke(nb_daemon_t *d) {
-  if (!d->stopping || d->closing) {
+  if (!d->stopping || d->closing || d->telling) {
     return;
   }
   for (size_t i = 0; i < d->n_services; i++) {

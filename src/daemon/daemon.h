@@ -87,6 +87,7 @@ struct nb_daemon {
   size_t n_services;
   uint64_t started_ms;
   bool stopping;
+  bool telling; /* inside nb_daemon_stop's loop */
   bool closing;
   uv_signal_t sig_int, sig_term, sig_usr1, sig_hup;
   uv_timer_t stop_timer;

@@ -45,8 +45,7 @@ void nb_log(nb_log_level_t level, const char *fmt, ...) {
   va_end(ap);
   if (sink.to_stderr) {
     const char *name = nb_config_log_level_name(level);
-    fprintf(stderr, "%s: %s: %s\n", sink.ident, name != NULL ? name : "?",
-            msg);
+    fprintf(stderr, "%s: %s: %s\n", sink.ident, name != NULL ? name : "?", msg);
   }
   if (sink.to_syslog) {
     syslog((int)level, "%s", msg);

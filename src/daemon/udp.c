@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#define _GNU_SOURCE /* sendmmsg */
 #include "udp.h"
 
 #include <arpa/inet.h>
@@ -41,6 +40,21 @@ static void sockaddr_of(struct sockaddr_in *sa, uint32_t ip, uint16_t port) {
   sa->sin_addr.s_addr = htonl(ip);
 }
 
+/* Room for bursts: a loop that is not scheduled for a few milliseconds
+ * should not lose datagrams. SO_RCVBUFFORCE passes net.core.rmem_max while
+ * we are still root (sockets are bound before root is dropped); otherwise
+ * the kernel clamps SO_RCVBUF. Best effort. */
+static void grow_rcvbuf(uv_udp_t *handle) {
+  uv_os_fd_t fd;
+  int size = NB_UDP_RCVBUF;
+  if (uv_fileno((const uv_handle_t *)handle, &fd) != 0) {
+    return;
+  }
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0) {
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  }
+}
+
 int nb_udp_open(uv_loop_t *loop, uv_udp_t *handle, uint32_t ip, uint16_t port,
                 bool broadcast, uv_close_cb close_cb) {
   struct sockaddr_in sa;
@@ -52,6 +66,9 @@ int nb_udp_open(uv_loop_t *loop, uv_udp_t *handle, uint32_t ip, uint16_t port,
   rc = uv_udp_bind(handle, (const struct sockaddr *)&sa, UV_UDP_REUSEADDR);
   if (rc == 0 && broadcast) {
     rc = uv_udp_set_broadcast(handle, 1);
+  }
+  if (rc == 0) {
+    grow_rcvbuf(handle);
   }
   if (rc != 0) {
     uv_close((uv_handle_t *)handle, close_cb);
@@ -175,7 +192,8 @@ bool nb_udp_peer(const struct sockaddr *addr, uint32_t *ip, uint16_t *port) {
   if (addr == NULL || addr->sa_family != AF_INET) {
     return false;
   }
-  const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)addr;
+  const struct sockaddr_in *sin =
+      (const struct sockaddr_in *)(const void *)addr;
   *ip = ntohl(sin->sin_addr.s_addr);
   *port = ntohs(sin->sin_port);
   return true;

@@ -26,6 +26,7 @@
 #define NB_UDP_BATCH 64
 #define NB_UDP_MAX_PAYLOAD 1472 /* largest datagram a service sends */
 #define NB_UDP_QUEUE_MAX (256u * 1024u)
+#define NB_UDP_RCVBUF (1 << 20) /* socket receive buffer asked for */
 
 typedef struct nb_udp_counters {
   uint64_t rx;           /* datagrams received */
@@ -58,7 +59,8 @@ void nb_udp_global_free(void);
 void nb_udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 
 /* Open `handle` on `loop` bound to ip:port (host order), with
- * SO_REUSEADDR, recvmmsg, and SO_BROADCAST when `broadcast` is set.
+ * SO_REUSEADDR, recvmmsg, a receive buffer of NB_UDP_RCVBUF, and
+ * SO_BROADCAST when `broadcast` is set.
  * 0 or a libuv error; on error the handle is closed (close_cb runs). */
 int nb_udp_open(uv_loop_t *loop, uv_udp_t *handle, uint32_t ip, uint16_t port,
                 bool broadcast, uv_close_cb close_cb);

@@ -48,9 +48,12 @@ const char *nb_dgm_rule_text(nb_dgm_rule_t rule) {
 
 const char *nb_dgm_type_name(uint8_t msg_type) {
   static const char *const names[] = {
-      "DIRECT_UNIQUE DATAGRAM",           "DIRECT_GROUP DATAGRAM",
-      "BROADCAST DATAGRAM",               "DATAGRAM ERROR",
-      "DATAGRAM QUERY REQUEST",           "DATAGRAM POSITIVE QUERY RESPONSE",
+      "DIRECT_UNIQUE DATAGRAM",
+      "DIRECT_GROUP DATAGRAM",
+      "BROADCAST DATAGRAM",
+      "DATAGRAM ERROR",
+      "DATAGRAM QUERY REQUEST",
+      "DATAGRAM POSITIVE QUERY RESPONSE",
       "DATAGRAM NEGATIVE QUERY RESPONSE",
   };
   if (msg_type < NB_DGM_DIRECT_UNIQUE ||
@@ -189,8 +192,7 @@ static nb_err_t parse_names(nb_rd_t *win, nb_dgm_msg_t *m, nb_diag_t *diag) {
     return err;
   }
   size_t dst_at = win->pos;
-  err = nb_name_decode(win, &m->destination_name, NB_NAME_F_NO_POINTERS,
-                       diag);
+  err = nb_name_decode(win, &m->destination_name, NB_NAME_F_NO_POINTERS, diag);
   if (err != NB_OK) {
     return err;
   }
@@ -251,7 +253,7 @@ static nb_err_t parse_service(nb_rd_t *r, nb_dgm_msg_t *m, nb_diag_t *diag) {
       (err = check_lengths(r, m, &take, diag)) != NB_OK) {
     return err;
   }
-  (void)nb_rd_sub(r, take, &win); /* take <= nb_rd_left(r) */
+  (void)nb_rd_sub(r, take, &win);     /* take <= nb_rd_left(r) */
   (void)nb_rd_skip(r, nb_rd_left(r)); /* trailing bytes: already a finding */
   bool first = (m->flags & NB_DGM_FLAG_F) != 0;
   if (first != (m->packet_offset == 0)) {
@@ -295,8 +297,7 @@ static nb_err_t parse_error(nb_rd_t *r, nb_dgm_msg_t *m, nb_diag_t *diag) {
  * /                       DESTINATION_NAME                        /
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+ */
 static nb_err_t parse_query(nb_rd_t *r, nb_dgm_msg_t *m, nb_diag_t *diag) {
-  return nb_name_decode(r, &m->destination_name, NB_NAME_F_NO_POINTERS,
-                        diag);
+  return nb_name_decode(r, &m->destination_name, NB_NAME_F_NO_POINTERS, diag);
 }
 
 nb_err_t nb_dgm_parse(const uint8_t *buf, size_t len, nb_dgm_msg_t *out,

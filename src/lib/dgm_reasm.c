@@ -233,6 +233,22 @@ static nb_dgm_reasm_slot_t *slot_for(nb_dgm_reasm_t *r, const nb_dgm_msg_t *f,
   return s != NULL ? s : slot_new(r, f, now_ms);
 }
 
+/* The checks that need no slot: the size caps, then the fragment's span.
+ * False (and counted) when the fragment is refused. */
+static bool admit(nb_dgm_reasm_t *r, const nb_dgm_msg_t *frag, uint8_t *tmp,
+                  size_t cap, piece_t *p) {
+  if (frag->dgm_length > NB_DGM_DATA_MAX ||
+      frag->dgm_length > r->cfg.max_bytes) {
+    r->stats.too_big++;
+    return false;
+  }
+  if (!make_piece(frag, tmp, cap, p)) {
+    r->stats.invalid++;
+    return false;
+  }
+  return true;
+}
+
 nb_dgm_reasm_result_t nb_dgm_reasm_add(nb_dgm_reasm_t *r,
                                        const nb_dgm_msg_t *frag,
                                        uint64_t now_ms, nb_dgm_msg_t *out) {
@@ -250,13 +266,7 @@ nb_dgm_reasm_result_t nb_dgm_reasm_add(nb_dgm_reasm_t *r,
     r->stats.completed++;
     return NB_DGM_REASM_COMPLETE;
   }
-  if (frag->dgm_length > NB_DGM_DATA_MAX ||
-      frag->dgm_length > r->cfg.max_bytes) {
-    r->stats.too_big++;
-    return NB_DGM_REASM_DROPPED;
-  }
-  if (!make_piece(frag, tmp, sizeof tmp, &p)) {
-    r->stats.invalid++;
+  if (!admit(r, frag, tmp, sizeof tmp, &p)) {
     return NB_DGM_REASM_DROPPED;
   }
   nb_dgm_reasm_slot_t *s = slot_for(r, frag, now_ms);

@@ -43,7 +43,7 @@ static nb_ns_kind_t classify_request(const nb_ns_msg_t *m) {
                : NB_NS_KIND_QUERY_REQUEST;
   case NB_NS_OPCODE_REGISTRATION: /* RFC 1002 4.2.2 vs 4.2.3: RD */
     return (m->hdr.nm_flags & NB_NS_FLAG_RD) ? NB_NS_KIND_REGISTRATION_REQUEST
-                                              : NB_NS_KIND_OVERWRITE_REQUEST;
+                                             : NB_NS_KIND_OVERWRITE_REQUEST;
   case NB_NS_OPCODE_RELEASE:
     return NB_NS_KIND_RELEASE_REQUEST;
   case NB_NS_OPCODE_REFRESH:
@@ -77,8 +77,9 @@ static nb_ns_kind_t classify_registration_response(const nb_ns_msg_t *m) {
   if (m->hdr.rcode != 0) {
     return NB_NS_KIND_NEG_REGISTRATION_RESPONSE;
   }
-  return (m->hdr.nm_flags & NB_NS_FLAG_RA) ? NB_NS_KIND_POS_REGISTRATION_RESPONSE
-                                            : NB_NS_KIND_CHALLENGE_RESPONSE;
+  return (m->hdr.nm_flags & NB_NS_FLAG_RA)
+             ? NB_NS_KIND_POS_REGISTRATION_RESPONSE
+             : NB_NS_KIND_CHALLENGE_RESPONSE;
 }
 
 static nb_ns_kind_t classify_response(const nb_ns_msg_t *m) {
@@ -168,9 +169,7 @@ const char *nb_ns_rule_name(nb_ns_rule_t rule) { return rule_info(rule)->name; }
 
 const char *nb_ns_rule_rfc(nb_ns_rule_t rule) { return rule_info(rule)->rfc; }
 
-const char *nb_ns_rule_text(nb_ns_rule_t rule) {
-  return rule_info(rule)->text;
-}
+const char *nb_ns_rule_text(nb_ns_rule_t rule) { return rule_info(rule)->text; }
 
 const char *nb_ns_rcode_name(unsigned rcode) {
   static const char *const names[] = {"OK",      "FMT_ERR", "SRV_ERR",

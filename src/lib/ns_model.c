@@ -52,8 +52,7 @@ static void rdata_reader(const nb_ns_rr_t *rr, nb_rd_t *r) {
   nb_rd_init(r, rr->rdata, rr->rdata != NULL ? rr->rdlength : 0);
 }
 
-nb_err_t nb_ns_nb_entry(const nb_ns_rr_t *rr, size_t i,
-                        nb_ns_nb_entry_t *out) {
+nb_err_t nb_ns_nb_entry(const nb_ns_rr_t *rr, size_t i, nb_ns_nb_entry_t *out) {
   nb_rd_t r;
   rdata_reader(rr, &r);
   if (rr->rrtype != NB_NS_TYPE_NB || i >= r.end / NB_NS_NB_ENTRY_LEN) {
@@ -96,9 +95,9 @@ nb_err_t nb_ns_nbstat_entry(const nb_ns_rr_t *rr, size_t i,
 
 /* The fields of STATISTICS, in wire order, from a full 46-byte window. */
 static void stats_fields(nb_rd_t *r, nb_ns_statistics_t *o) {
-  uint16_t *f16a[] = {&o->version_number,         &o->period_of_statistics,
-                      &o->number_of_crcs,         &o->number_alignment_errors,
-                      &o->number_of_collisions,   &o->number_send_aborts};
+  uint16_t *f16a[] = {&o->version_number,       &o->period_of_statistics,
+                      &o->number_of_crcs,       &o->number_alignment_errors,
+                      &o->number_of_collisions, &o->number_send_aborts};
   uint16_t *f16b[] = {&o->number_retransmits,
                       &o->number_no_resource_conditions,
                       &o->number_free_command_blocks,
@@ -173,7 +172,8 @@ static bool ns_name_same(const nb_ns_name_t *a, const nb_ns_name_t *b) {
   if (a->form == NB_NS_NAME_NULL) {
     return true;
   }
-  return (a->form != NB_NS_NAME_POINTER || a->ptr == b->ptr) &&
+  return (a->form != NB_NS_NAME_POINTER ||
+          (a->ptr == b->ptr && a->ptr_labels == b->ptr_labels)) &&
          memcmp(a->name.bytes, b->name.bytes, NB_NAME_BYTES) == 0 &&
          a->name.scope_len == b->name.scope_len &&
          memcmp(a->name.scope, b->name.scope, a->name.scope_len) == 0;
@@ -212,6 +212,5 @@ bool nb_ns_msg_equal(const nb_ns_msg_t *a, const nb_ns_msg_t *b) {
       return false;
     }
   }
-  return bytes_same(a->trailing, a->trailing_len, b->trailing,
-                    b->trailing_len);
+  return bytes_same(a->trailing, a->trailing_len, b->trailing, b->trailing_len);
 }

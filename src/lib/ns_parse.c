@@ -62,9 +62,9 @@ static void add_finding(nb_ns_msg_t *m, nb_ns_rule_t rule, size_t offset) {
 
 /* RFC 1002 4.2.1.1: six 16-bit fields. */
 static nb_err_t parse_header(ns_parser_t *p) {
-  static const char *const fields[] = {
-      "NAME_TRN_ID", "OPCODE/NM_FLAGS/RCODE", "QDCOUNT",
-      "ANCOUNT",     "NSCOUNT",               "ARCOUNT"};
+  static const char *const fields[] = {"NAME_TRN_ID", "OPCODE/NM_FLAGS/RCODE",
+                                       "QDCOUNT",     "ANCOUNT",
+                                       "NSCOUNT",     "ARCOUNT"};
   uint16_t v[6];
   for (size_t i = 0; i < 6; i++) {
     if (nb_rd_be16(&p->r, &v[i]) != NB_OK) {
@@ -111,14 +111,36 @@ static nb_err_t check_counts(ns_parser_t *p) {
   return NB_OK;
 }
 
+/* Where the in-place bytes of an already decoded name end: at a zero
+ * (FULL) or at a compression pointer after `ptr_labels` labels. The bytes
+ * were validated by nb_name_decode(); the cursor still checks each read. */
+static void name_shape(nb_rd_t r, nb_ns_name_t *out) {
+  uint8_t labels = 0;
+  uint8_t len = 0;
+  uint16_t word = 0;
+  while (nb_rd_peek_u8(&r, &len) == NB_OK && len != 0) {
+    if ((len & NS_PTR_MASK) == NS_PTR_MASK) {
+      if (nb_rd_be16(&r, &word) == NB_OK) {
+        out->form = NB_NS_NAME_POINTER;
+        out->ptr = (uint16_t)(word & 0x3FFFu);
+        out->ptr_labels = labels;
+      }
+      return;
+    }
+    if (nb_rd_skip(&r, (size_t)len + 1) != NB_OK) {
+      return;
+    }
+    labels++;
+  }
+}
+
 /* A name in a name-service packet (RFC 1002 4.1: pointers allowed),
- * recording whether it was exactly one compression pointer. The null name
- * (a single zero byte, RFC 1002 4.2.16) is accepted where `allow_null`. */
+ * recording where a compression pointer ended it. The null name (a single
+ * zero byte, RFC 1002 4.2.16) is accepted where `allow_null`. */
 static nb_err_t parse_name(nb_rd_t *r, nb_ns_name_t *out, bool allow_null,
                            nb_diag_t *diag) {
   nb_rd_t start = *r;
   uint8_t first = 0;
-  uint16_t ptr = 0;
   memset(out, 0, sizeof *out);
   if (nb_rd_peek_u8(r, &first) != NB_OK) {
     return nb_diag_set(diag, NB_ETRUNCATED, r->pos, "name label length");
@@ -131,11 +153,8 @@ static nb_err_t parse_name(nb_rd_t *r, nb_ns_name_t *out, bool allow_null,
   if (err != NB_OK) {
     return err;
   }
-  if ((first & NS_PTR_MASK) == NS_PTR_MASK &&
-      nb_rd_be16(&start, &ptr) == NB_OK) {
-    out->form = NB_NS_NAME_POINTER;
-    out->ptr = (uint16_t)(ptr & 0x3FFFu);
-  }
+  start.end = r->pos; /* the in-place bytes only */
+  name_shape(start, out);
   return NB_OK;
 }
 
@@ -423,70 +442,80 @@ typedef struct {
 #define AN NB_NS_SECTION_ANSWER
 #define NS NB_NS_SECTION_AUTHORITY
 #define AR NB_NS_SECTION_ADDITIONAL
+#define RC(n) (uint8_t)(1u << (n))
+#define NO_REC                                                                 \
+  { 0, 0, 0, false }
+/* clang-format off */
 #define REQ_AR(must_, may_, ar_ptr_, ttl0_)                                    \
   {true, must_, may_, {1, 0, 0, 1}, NB_NS_TYPE_NB, 0, ar_ptr_, false, 1,       \
-   {{AR, NB_NS_TYPE_NB, 6, ttl0_}, {0, 0, 0, false}}}
+   {{AR, NB_NS_TYPE_NB, 6, ttl0_}, NO_REC}}
 #define RESP_NB(must_, rcodes_, reg_, ttl0_)                                   \
   {true, must_, 0, {0, 1, 0, 0}, 0, rcodes_, false, reg_, 1,                   \
-   {{AN, NB_NS_TYPE_NB, 6, ttl0_}, {0, 0, 0, false}}}
-#define RC(n) (uint8_t)(1u << (n))
+   {{AN, NB_NS_TYPE_NB, 6, ttl0_}, NO_REC}}
 
+/* Columns: defined, must, may, counts, qtype, rcodes, ar_pointer,
+ * reg_response, nrec, records. */
 static const kind_rule_t kind_rules[NB_NS_KIND_COUNT_] = {
-    /* 4.2.2: |0|0x5|0|0|1|0|0 0|B|, AR name a pointer */
-    [NB_NS_KIND_REGISTRATION_REQUEST] = REQ_AR(F_RD, 0, true, false),
-    /* 4.2.3: RD = 0 */
-    [NB_NS_KIND_OVERWRITE_REQUEST] = REQ_AR(0, 0, false, false),
-    /* 4.2.4: RD = 0 */
-    [NB_NS_KIND_REFRESH_REQUEST] = REQ_AR(0, 0, false, false),
-    /* no diagram: the shape of 4.2.2; Windows and Samba set RD */
-    [NB_NS_KIND_MULTIHOMED_REQUEST] = REQ_AR(0, F_RD, false, false),
-    /* 4.2.9: TTL 0x00000000, AR name a pointer */
-    [NB_NS_KIND_RELEASE_REQUEST] = REQ_AR(0, 0, true, true),
-    [NB_NS_KIND_POS_REGISTRATION_RESPONSE] =
-        RESP_NB(F_AA | F_RD | F_RA, 0, true, false),
-    [NB_NS_KIND_NEG_REGISTRATION_RESPONSE] = RESP_NB(
-        F_AA | F_RD | F_RA, RC(1) | RC(2) | RC(4) | RC(5) | RC(6), true, false),
-    [NB_NS_KIND_CHALLENGE_RESPONSE] = RESP_NB(F_AA | F_RD, 0, true, false),
-    [NB_NS_KIND_CONFLICT_DEMAND] = RESP_NB(F_AA | F_RD | F_RA, 0, true, true),
-    [NB_NS_KIND_POS_RELEASE_RESPONSE] = RESP_NB(F_AA, 0, false, false),
-    [NB_NS_KIND_NEG_RELEASE_RESPONSE] =
-        RESP_NB(F_AA, RC(1) | RC(2) | RC(5) | RC(6), false, false),
-    /* 4.2.12: |0|0x0|0|0|1|0|0 0|B| */
-    [NB_NS_KIND_QUERY_REQUEST] = {true, F_RD, 0, {1, 0, 0, 0}, NB_NS_TYPE_NB,
-                                  0, false, false, 0, {{0}}},
-    /* 4.2.13: |1|0x0|1|T|1|?|0 0|0| */
-    [NB_NS_KIND_POS_QUERY_RESPONSE] = {true, F_AA | F_RD, F_TC | F_RA,
-                                       {0, 1, 0, 0}, 0, 0, false, false, 1,
-                                       {{AN, NB_NS_TYPE_NB, ANY_LEN, false}}},
-    /* 4.2.14: |1|0x0|1|0|1|?|0 0|0|; ANCOUNT printed 0 but an RR follows:
-     * an erratum, senders (nmbd) use 1. NULL, TTL 0, RDLENGTH 0. */
-    [NB_NS_KIND_NEG_QUERY_RESPONSE] = {true, F_AA | F_RD, F_RA, {0, 1, 0, 0},
-                                       0, RC(1) | RC(2) | RC(3) | RC(4) | RC(5),
-                                       false, false, 1,
-                                       {{AN, NB_NS_TYPE_NULL, 0, true}}},
-    /* 4.2.15: |1|0x0|0|0|1|0|0 0|0|, NS then A */
-    [NB_NS_KIND_REDIRECT_RESPONSE] = {true, F_RD, 0, {0, 0, 1, 1}, 0, 0,
-                                      false, false, 2,
-                                      {{NS, NB_NS_TYPE_NS, ANY_LEN, false},
-                                       {AR, NB_NS_TYPE_A, 4, false}}},
-    /* 4.2.16: |1|0x7|1|0|0|0|0 0|0|, NULL (the diagram's 0x0020 is a typo),
-     * RDLENGTH 2 */
-    [NB_NS_KIND_WACK] = {true, F_AA, 0, {0, 1, 0, 0}, 0, 0, false, false, 1,
-                         {{AN, NB_NS_TYPE_NULL, 2, false}}},
-    /* 4.2.17: |0|0x0|0|0|0|0|0 0|B| */
-    [NB_NS_KIND_STATUS_REQUEST] = {true, 0, 0, {1, 0, 0, 0},
-                                   NB_NS_TYPE_NBSTAT, 0, false, false, 0,
-                                   {{0}}},
-    /* 4.2.18: |1|0x0|1|0|0|0|0 0|0|, TTL 0 */
-    [NB_NS_KIND_STATUS_RESPONSE] = {true, F_AA, 0, {0, 1, 0, 0}, 0, 0, false,
-                                    false, 1,
-                                    {{AN, NB_NS_TYPE_NBSTAT, ANY_LEN, true}}},
+  /* 4.2.2: |0|0x5|0|0|1|0|0 0|B|, AR name a pointer */
+  [NB_NS_KIND_REGISTRATION_REQUEST] = REQ_AR(F_RD, 0, true, false),
+  /* 4.2.3: RD = 0 */
+  [NB_NS_KIND_OVERWRITE_REQUEST] = REQ_AR(0, 0, false, false),
+  /* 4.2.4: RD = 0 */
+  [NB_NS_KIND_REFRESH_REQUEST] = REQ_AR(0, 0, false, false),
+  /* no diagram: the shape of 4.2.2; Windows and Samba set RD */
+  [NB_NS_KIND_MULTIHOMED_REQUEST] = REQ_AR(0, F_RD, false, false),
+  /* 4.2.9: TTL 0x00000000, AR name a pointer */
+  [NB_NS_KIND_RELEASE_REQUEST] = REQ_AR(0, 0, true, true),
+  /* 4.2.5-4.2.8: |1|0x5|1|0|1|1|0 0|0| (challenge: RA 0), 4.2.8: TTL 0 */
+  [NB_NS_KIND_POS_REGISTRATION_RESPONSE] =
+      RESP_NB(F_AA | F_RD | F_RA, 0, true, false),
+  [NB_NS_KIND_NEG_REGISTRATION_RESPONSE] =
+      RESP_NB(F_AA | F_RD | F_RA, RC(1) | RC(2) | RC(4) | RC(5) | RC(6),
+              true, false),
+  [NB_NS_KIND_CHALLENGE_RESPONSE] = RESP_NB(F_AA | F_RD, 0, true, false),
+  [NB_NS_KIND_CONFLICT_DEMAND] = RESP_NB(F_AA | F_RD | F_RA, 0, true, true),
+  /* 4.2.10, 4.2.11: |1|0x6|1|0|0|0|0 0|0| */
+  [NB_NS_KIND_POS_RELEASE_RESPONSE] = RESP_NB(F_AA, 0, false, false),
+  [NB_NS_KIND_NEG_RELEASE_RESPONSE] =
+      RESP_NB(F_AA, RC(1) | RC(2) | RC(5) | RC(6), false, false),
+  /* 4.2.12: |0|0x0|0|0|1|0|0 0|B| */
+  [NB_NS_KIND_QUERY_REQUEST] =
+      {true, F_RD, 0, {1, 0, 0, 0}, NB_NS_TYPE_NB, 0, false, false, 0,
+       {NO_REC, NO_REC}},
+  /* 4.2.13: |1|0x0|1|T|1|?|0 0|0| */
+  [NB_NS_KIND_POS_QUERY_RESPONSE] =
+      {true, F_AA | F_RD, F_TC | F_RA, {0, 1, 0, 0}, 0, 0, false, false, 1,
+       {{AN, NB_NS_TYPE_NB, ANY_LEN, false}, NO_REC}},
+  /* 4.2.14: |1|0x0|1|0|1|?|0 0|0|; ANCOUNT is printed 0 but an RR follows:
+   * an erratum, senders (nmbd) use 1. NULL, TTL 0, RDLENGTH 0. */
+  [NB_NS_KIND_NEG_QUERY_RESPONSE] =
+      {true, F_AA | F_RD, F_RA, {0, 1, 0, 0}, 0,
+       RC(1) | RC(2) | RC(3) | RC(4) | RC(5), false, false, 1,
+       {{AN, NB_NS_TYPE_NULL, 0, true}, NO_REC}},
+  /* 4.2.15: |1|0x0|0|0|1|0|0 0|0|, authority NS then additional A */
+  [NB_NS_KIND_REDIRECT_RESPONSE] =
+      {true, F_RD, 0, {0, 0, 1, 1}, 0, 0, false, false, 2,
+       {{NS, NB_NS_TYPE_NS, ANY_LEN, false}, {AR, NB_NS_TYPE_A, 4, false}}},
+  /* 4.2.16: |1|0x7|1|0|0|0|0 0|0|, NULL (the diagram's 0x0020 is a typo),
+   * RDLENGTH 2 */
+  [NB_NS_KIND_WACK] =
+      {true, F_AA, 0, {0, 1, 0, 0}, 0, 0, false, false, 1,
+       {{AN, NB_NS_TYPE_NULL, 2, false}, NO_REC}},
+  /* 4.2.17: |0|0x0|0|0|0|0|0 0|B| */
+  [NB_NS_KIND_STATUS_REQUEST] =
+      {true, 0, 0, {1, 0, 0, 0}, NB_NS_TYPE_NBSTAT, 0, false, false, 0,
+       {NO_REC, NO_REC}},
+  /* 4.2.18: |1|0x0|1|0|0|0|0 0|0|, TTL 0 */
+  [NB_NS_KIND_STATUS_RESPONSE] =
+      {true, F_AA, 0, {0, 1, 0, 0}, 0, 0, false, false, 1,
+       {{AN, NB_NS_TYPE_NBSTAT, ANY_LEN, true}, NO_REC}},
 };
+/* clang-format on */
 
 static void check_kind_flags(nb_ns_msg_t *m, const kind_rule_t *k) {
   /* In requests AA and RA are reported by header_findings already. */
-  uint8_t considered = m->hdr.response ? (F_AA | F_TC | F_RD | F_RA)
-                                       : (F_TC | F_RD);
+  uint8_t considered =
+      m->hdr.response ? (F_AA | F_TC | F_RD | F_RA) : (F_TC | F_RD);
   uint8_t f = (uint8_t)(m->hdr.nm_flags & considered);
   uint8_t must = (uint8_t)(k->must & considered);
   if ((f & must) != must || (f & (uint8_t) ~(k->must | k->may)) != 0) {
@@ -574,7 +603,8 @@ static void kind_findings(nb_ns_msg_t *m) {
   }
   check_kind_counts(m, k);
   if (k->qtype != 0 && m->qdcount > 0 && m->qd[0].qtype != k->qtype &&
-      (m->qd[0].qtype == NB_NS_TYPE_NB || m->qd[0].qtype == NB_NS_TYPE_NBSTAT)) {
+      (m->qd[0].qtype == NB_NS_TYPE_NB ||
+       m->qd[0].qtype == NB_NS_TYPE_NBSTAT)) {
     add_finding(m, NB_NS_RULE_QTYPE_FOR_KIND, m->qd[0].offset);
   }
   for (size_t i = 0; i < k->nrec; i++) {
@@ -585,10 +615,25 @@ static void kind_findings(nb_ns_msg_t *m) {
   }
 }
 
+/* Findings in offset order (stable: equal offsets keep detection order). */
+static void sort_findings(nb_ns_msg_t *m) {
+  for (size_t i = 1; i < m->nfindings; i++) {
+    nb_ns_finding_t f = m->findings[i];
+    size_t j = i;
+    for (; j > 0 && m->findings[j - 1].offset > f.offset; j--) {
+      m->findings[j] = m->findings[j - 1];
+    }
+    m->findings[j] = f;
+  }
+}
+
 nb_err_t nb_ns_parse(const uint8_t *buf, size_t len, nb_ns_msg_t *out,
                      nb_diag_t *diag) {
   ns_parser_t p;
   nb_ns_msg_init(out);
+  if (buf == NULL && len > 0) {
+    return nb_diag_set(diag, NB_EINVAL, 0, "buffer (NULL with a length)");
+  }
   nb_rd_init(&p.r, buf, len);
   p.m = out;
   p.diag = diag;
@@ -611,5 +656,6 @@ nb_err_t nb_ns_parse(const uint8_t *buf, size_t len, nb_ns_msg_t *out,
   header_findings(out);
   out->kind = nb_ns_classify(out);
   kind_findings(out);
+  sort_findings(out);
   return NB_OK;
 }

@@ -78,8 +78,7 @@ static nb_err_t check_timers(const nb_nsnode_config_t *c, nb_diag_t *diag) {
   return NB_OK;
 }
 
-nb_err_t nb_nsnode_config_check(const nb_nsnode_config_t *c,
-                                nb_diag_t *diag) {
+nb_err_t nb_nsnode_config_check(const nb_nsnode_config_t *c, nb_diag_t *diag) {
   if (c == NULL)
     return bad(diag, "config");
   if ((unsigned)c->node_type > NB_NSNODE_TYPE_H)
@@ -98,8 +97,9 @@ nb_err_t nb_nsnode_config_check(const nb_nsnode_config_t *c,
   if (c->nbns_port == 0 || c->bcast_port == 0)
     return bad(diag, "port");
   nb_name_t probe;
-  if (nb_name_set_scope(&probe, c->scope, strnlen(c->scope, NB_SCOPE_MAX + 1),
-                        NULL) != NB_OK)
+  const char *nul = memchr(c->scope, '\0', sizeof c->scope);
+  if (nul == NULL || nb_name_set_scope(&probe, c->scope,
+                                       (size_t)(nul - c->scope), NULL) != NB_OK)
     return bad(diag, "scope");
   nb_err_t err = check_caps(c, diag);
   return err != NB_OK ? err : check_timers(c, diag);
@@ -230,20 +230,32 @@ uint16_t nb_nsn_ont(const nb_nsnode_t *n) {
   return (uint16_t)((unsigned)n->cfg.node_type << 13);
 }
 
-/* splitmix64: the shell's seed spread over the 16-bit IDs, so that IDs are
- * not sequential (RFC 1002 5.1 "a unique 16 bit value"); guessing the next
- * one needs the seed. */
-static uint64_t prng_next(nb_nsnode_t *n) {
-  uint64_t z = (n->prng += 0x9E3779B97F4A7C15ull);
+/* Transaction IDs (RFC 1002 5.1: "a unique 16 bit value"): a counter
+ * through a 16-bit Feistel permutation keyed by the shell's seed. Being a
+ * permutation, no ID repeats within 65536 transactions, so a late answer to
+ * a finished transaction cannot match a new one; being keyed, the next ID
+ * is not the last one plus one (the seed's IDs were sequential). */
+static uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
 }
 
+static uint16_t permute16(uint64_t key, uint16_t v) {
+  uint8_t l = (uint8_t)(v >> 8), r = (uint8_t)v;
+  for (uint64_t round = 0; round < 4; round++) {
+    uint8_t f = (uint8_t)mix64(key + (round << 8 | r) * 0x9E3779B97F4A7C15ull);
+    uint8_t t = (uint8_t)(l ^ f);
+    l = r;
+    r = t;
+  }
+  return (uint16_t)(l << 8 | r);
+}
+
 uint16_t nb_nsn_new_trn(nb_nsnode_t *n) {
   uint16_t id = 0;
   for (int tries = 0; tries < 16; tries++) {
-    id = (uint16_t)(prng_next(n) & 0xFFFFu);
+    id = permute16(n->prng, n->trn_ctr++);
     if (nb_nsn_name_by_trn(n, id) == NULL && nb_nsn_req_by_trn(n, id) == NULL)
       break;
   }
@@ -261,7 +273,8 @@ void nb_nsn_txn_start(nb_nsnode_t *n, nb_nsn_txn_t *tx, bool bcast,
   tx->dst_ip = dst_ip;
   tx->dst_port = dst_port;
   tx->interval_ms = bcast ? c->bcast_retry_ms : c->ucast_retry_ms;
-  tx->max_tries = (uint8_t)(bcast ? c->bcast_retry_count : c->ucast_retry_count);
+  tx->max_tries =
+      (uint8_t)(bcast ? c->bcast_retry_count : c->ucast_retry_count);
   tx->deadline = NB_NSN_NEVER;
 }
 
@@ -274,25 +287,28 @@ void nb_nsn_txn_sent(nb_nsnode_t *n, nb_nsn_txn_t *tx) {
 
 bool nb_nsn_txn_wack(nb_nsnode_t *n, nb_nsn_txn_t *tx, uint32_t ttl_s) {
   /* RFC 1002 5.1.2.1: "IF receive a WACK RESPONSE THEN pause(time from TTL
-   * field of response)". 4.2.16: TTL 0 = the NBNS cannot estimate; we then
-   * wait one ordinary retry interval. Capped, and a bounded number of
-   * times, so a (spoofed) WACK cannot park a request forever. */
+   * field of response)". A WACK extends the wait, never shortens it: at
+   * least one ordinary retry interval (4.2.16: TTL 0 = the NBNS cannot
+   * estimate). Capped, and a bounded number of times, so a (spoofed) WACK
+   * can neither park a request forever nor speed up retransmissions. */
   if (tx->wacks >= n->cfg.wack_max_count)
     return false;
   tx->wacks++;
-  uint64_t wait = ttl_s == 0 ? tx->interval_ms : (uint64_t)ttl_s * 1000u;
+  uint64_t wait = (uint64_t)ttl_s * 1000u;
   uint64_t cap = (uint64_t)n->cfg.wack_max_s * 1000u;
   if (wait > cap)
     wait = cap;
+  if (wait < tx->interval_ms)
+    wait = tx->interval_ms;
   tx->deadline = n->now + wait;
   return true;
 }
 
 /* ---- outgoing queue ------------------------------------------------------ */
 
-bool nb_nsn_send(nb_nsnode_t *n, nb_ns_kind_t kind,
-                 const nb_ns_build_args_t *a, uint32_t dst_ip,
-                 uint16_t dst_port, bool bcast, uint32_t src_ip) {
+bool nb_nsn_send(nb_nsnode_t *n, nb_ns_kind_t kind, const nb_ns_build_args_t *a,
+                 uint32_t dst_ip, uint16_t dst_port, bool bcast,
+                 uint32_t src_ip) {
   if (n->out_count >= n->cfg.max_out) {
     n->ctr.tx_queue_full++;
     return false;
@@ -300,8 +316,7 @@ bool nb_nsn_send(nb_nsnode_t *n, nb_ns_kind_t kind,
   nb_nsn_out_t *o = &n->outq[(n->out_head + n->out_count) % n->cfg.max_out];
   nb_wr_t w;
   nb_wr_init(&w, o->buf, sizeof o->buf);
-  if (nb_ns_build(&w, kind, a) != NB_OK ||
-      nb_wr_finish(&w, &o->len) != NB_OK) {
+  if (nb_ns_build(&w, kind, a) != NB_OK || nb_wr_finish(&w, &o->len) != NB_OK) {
     n->ctr.tx_queue_full++; /* too big for one datagram: never sent */
     return false;
   }
@@ -399,8 +414,7 @@ static bool global_take(nb_nsnode_t *n) {
     n->global.tokens = (uint64_t)c->rl_global_burst * 1000u;
     n->global.last_ms = n->now;
   }
-  return bucket_take(&n->global, c->rl_global_rate, c->rl_global_burst,
-                     n->now);
+  return bucket_take(&n->global, c->rl_global_rate, c->rl_global_burst, n->now);
 }
 
 bool nb_nsn_rl_allow(nb_nsnode_t *n, uint32_t ip) {
@@ -423,7 +437,8 @@ limited:
   return false;
 }
 
-/* ---- intake ------------------------------------------------------------------
+/* ---- intake
+ * ------------------------------------------------------------------
  */
 
 static nb_nsnode_drop_t parse_drop(nb_err_t err) {
@@ -479,9 +494,8 @@ static nb_nsnode_drop_t on_response(nb_nsnode_t *n, const nb_ns_msg_t *m,
   return NB_NSNODE_DROP_UNSOLICITED;
 }
 
-static nb_nsnode_drop_t recv_one(nb_nsnode_t *n, const uint8_t *pkt,
-                                 size_t len, uint32_t src, uint16_t port,
-                                 bool bcast) {
+static nb_nsnode_drop_t recv_one(nb_nsnode_t *n, const uint8_t *pkt, size_t len,
+                                 uint32_t src, uint16_t port, bool bcast) {
   /* Our own broadcasts come back to us on some systems (nmbd drops them
    * the same way: own address, port 137). */
   if (bcast && port == n->cfg.bcast_port && nb_nsn_is_own_ip(n, src))
@@ -496,10 +510,9 @@ static nb_nsnode_drop_t recv_one(nb_nsnode_t *n, const uint8_t *pkt,
   return on_response(n, &n->msg, src, bcast);
 }
 
-nb_nsnode_drop_t nb_nsnode_recv(nb_nsnode_t *n, const uint8_t *pkt,
-                                size_t len, uint32_t src_ip,
-                                uint16_t src_port, bool was_broadcast,
-                                uint64_t now_ms) {
+nb_nsnode_drop_t nb_nsnode_recv(nb_nsnode_t *n, const uint8_t *pkt, size_t len,
+                                uint32_t src_ip, uint16_t src_port,
+                                bool was_broadcast, uint64_t now_ms) {
   set_now(n, now_ms);
   n->ctr.rx_packets++;
   static const uint8_t empty[1] = {0};
@@ -516,7 +529,8 @@ nb_nsnode_drop_t nb_nsnode_recv(nb_nsnode_t *n, const uint8_t *pkt,
   return r;
 }
 
-/* ---- timers ------------------------------------------------------------------
+/* ---- timers
+ * ------------------------------------------------------------------
  */
 
 static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }

@@ -37,13 +37,13 @@ typedef struct nb_nsn_txn {
 /* What an own name's transaction is doing (one at a time). */
 typedef enum nb_nsn_phase {
   NB_NSN_PH_NONE = 0,
-  NB_NSN_PH_REG_BCAST,  /* broadcast claim (RFC 1002 5.1.1.1) */
-  NB_NSN_PH_REG_NBNS,   /* registration with the NBNS (5.1.2.1) */
-  NB_NSN_PH_CHALLENGE,  /* end-node challenge: query the owner (5.1.2.1) */
-  NB_NSN_PH_OVERWRITE,  /* NAME OVERWRITE REQUEST to the NBNS (5.1.2.1) */
-  NB_NSN_PH_REFRESH,    /* NAME REFRESH REQUEST (5.1.2.6) */
-  NB_NSN_PH_REL_NBNS,   /* release at the NBNS (5.1.2.4) */
-  NB_NSN_PH_REL_BCAST   /* broadcast release (5.1.1.4) */
+  NB_NSN_PH_REG_BCAST, /* broadcast claim (RFC 1002 5.1.1.1) */
+  NB_NSN_PH_REG_NBNS,  /* registration with the NBNS (5.1.2.1) */
+  NB_NSN_PH_CHALLENGE, /* end-node challenge: query the owner (5.1.2.1) */
+  NB_NSN_PH_OVERWRITE, /* NAME OVERWRITE REQUEST to the NBNS (5.1.2.1) */
+  NB_NSN_PH_REFRESH,   /* NAME REFRESH REQUEST (5.1.2.6) */
+  NB_NSN_PH_REL_NBNS,  /* release at the NBNS (5.1.2.4) */
+  NB_NSN_PH_REL_BCAST  /* broadcast release (5.1.1.4) */
 } nb_nsn_phase_t;
 
 typedef struct nb_nsn_name {
@@ -57,9 +57,9 @@ typedef struct nb_nsn_name {
   uint8_t removed;      /* nb_nsnode_removed_t once a release started */
   nb_nsnode_name_state_t state;
   nb_nsn_txn_t tx;
-  uint32_t ttl_s;       /* granted by the NBNS */
+  uint32_t ttl_s; /* granted by the NBNS */
   uint32_t challenge_ip;
-  uint64_t refresh_at;  /* NEVER = no refresh */
+  uint64_t refresh_at; /* NEVER = no refresh */
   nb_name_t name;
 } nb_nsn_name_t;
 
@@ -77,6 +77,7 @@ typedef struct nb_nsn_req {
   bool used;
   bool answered; /* a positive answer is in addrs */
   bool group;    /* of the authoritative answer */
+  bool negative; /* a negative answer came (reported if nothing better) */
   uint8_t phase; /* nb_nsn_rphase_t */
   uint8_t plan[2];
   uint8_t plan_i;
@@ -127,7 +128,8 @@ typedef struct nb_nsn_bucket {
 struct nb_nsnode {
   nb_nsnode_config_t cfg;
   uint64_t now;
-  uint64_t prng;
+  uint64_t prng;    /* key of the transaction-ID permutation */
+  uint16_t trn_ctr; /* transaction IDs issued (mod 65536) */
   uint32_t next_handle;
   bool shut_down;
   bool heap; /* from nb_nsnode_new() */
@@ -152,9 +154,9 @@ uint16_t nb_nsn_new_trn(nb_nsnode_t *n);
 nb_nsnode_event_t *nb_nsn_event(nb_nsnode_t *n, nb_nsnode_ev_type_t type);
 /* Build a `kind` packet and queue it. False (counted) if the queue is full
  * or the packet would not fit in MAX_DATAGRAM_LENGTH. */
-bool nb_nsn_send(nb_nsnode_t *n, nb_ns_kind_t kind,
-                 const nb_ns_build_args_t *a, uint32_t dst_ip,
-                 uint16_t dst_port, bool bcast, uint32_t src_ip);
+bool nb_nsn_send(nb_nsnode_t *n, nb_ns_kind_t kind, const nb_ns_build_args_t *a,
+                 uint32_t dst_ip, uint16_t dst_port, bool bcast,
+                 uint32_t src_ip);
 /* May we answer `ip` now? Consumes a token when true. */
 bool nb_nsn_rl_allow(nb_nsnode_t *n, uint32_t ip);
 /* Index of the interface on the sender's subnet, else 0 (the primary). */
@@ -189,8 +191,8 @@ nb_nsnode_drop_t nb_nsn_on_registration(nb_nsnode_t *n, const nb_ns_msg_t *m,
                                         uint32_t src, uint16_t port);
 nb_nsnode_drop_t nb_nsn_on_release(nb_nsnode_t *n, const nb_ns_msg_t *m,
                                    uint32_t src, bool bcast);
-nb_nsnode_drop_t nb_nsn_on_conflict_demand(nb_nsnode_t *n,
-                                           const nb_ns_msg_t *m, uint32_t src);
+nb_nsnode_drop_t nb_nsn_on_conflict_demand(nb_nsnode_t *n, const nb_ns_msg_t *m,
+                                           uint32_t src);
 /* A response whose transaction ID is an own name's. */
 nb_nsnode_drop_t nb_nsn_name_response(nb_nsnode_t *n, nb_nsn_name_t *e,
                                       const nb_ns_msg_t *m, uint32_t src);

@@ -10,8 +10,9 @@
 
 #include <string.h>
 
-#define SMB_WORDS_AT (NB_SMB_HEADER_LEN + 1)    /* after WordCount */
-#define SMB_DATA_OFFSET_AT (SMB_WORDS_AT + 22)  /* the DataOffset word */
+#define SMB_WORDS_AT (NB_SMB_HEADER_LEN + 1)   /* after WordCount */
+#define SMB_DATA_COUNT_AT (SMB_WORDS_AT + 22)  /* the DataCount word */
+#define SMB_DATA_OFFSET_AT (SMB_WORDS_AT + 24) /* the DataOffset word */
 #define SMB_BYTES_AT (SMB_WORDS_AT + 2 * NB_SMB_TRANS_WCT + 2)
 #define BROWSE_MAX 512 /* a browser message inside one datagram */
 
@@ -169,7 +170,7 @@ nb_err_t nb_smb_mailslot_parse(const uint8_t *buf, size_t len,
   nb_rd_t at;
   if (nb_rd_at(&s.r, offset, &at) != NB_OK ||
       nb_rd_bytes(&at, count, &out->data) != NB_OK) {
-    return nb_diag_set(diag, NB_ETRUNCATED, SMB_DATA_OFFSET_AT,
+    return nb_diag_set(diag, NB_ETRUNCATED, SMB_DATA_COUNT_AT,
                        "DataOffset + DataCount (past the end)");
   }
   out->data_len = count;
@@ -194,8 +195,8 @@ bool nb_smb_mailslot_is(const nb_smb_mailslot_t *m, const char *want) {
 
 void nb_smb_mailslot_write(nb_wr_t *w, const nb_smb_mailslot_t *m) {
   size_t data_at = SMB_BYTES_AT + m->name_len + 1;
-  if (m->name == NULL || m->name_len == 0 ||
-      data_at + m->data_len > 0xFFFFu || (m->data == NULL && m->data_len)) {
+  if (m->name == NULL || m->name_len == 0 || data_at + m->data_len > 0xFFFFu ||
+      (m->data == NULL && m->data_len)) {
     nb_wr_fail(w, NB_EINVAL);
     return;
   }
@@ -382,8 +383,7 @@ static void write_other(nb_wr_t *w, const nb_browse_t *b) {
 }
 
 void nb_browse_write(nb_wr_t *w, const nb_browse_t *b) {
-  if (!opcode_known(b->opcode) ||
-      (b->list == NULL && b->list_len > 0)) {
+  if (!opcode_known(b->opcode) || (b->list == NULL && b->list_len > 0)) {
     nb_wr_fail(w, NB_EINVAL);
     return;
   }
@@ -415,8 +415,7 @@ void nb_browse_write_mailslot(nb_wr_t *w, const nb_browse_t *b) {
   nb_smb_mailslot_write(w, &m);
 }
 
-void nb_browse_announcement_request(nb_browse_t *b,
-                                    const char *response_name) {
+void nb_browse_announcement_request(nb_browse_t *b, const char *response_name) {
   memset(b, 0, sizeof *b);
   b->opcode = NB_BROWSE_ANNOUNCEMENT_REQUEST;
   b->str = response_name;

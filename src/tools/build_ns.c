@@ -31,12 +31,12 @@
 #include "nbt.h"
 #include "util.h"
 
-#define NS_BUILD_CAP 8192    /* NBSTAT with 255 names is about 4.7 KiB */
-#define NS_MAX_ADDRS 100     /* query-response ADDR_ENTRY array */
-#define NS_MAX_NBSTAT 255    /* NUM_NAMES is one byte (RFC 1002 4.2.18) */
+#define NS_BUILD_CAP 8192 /* NBSTAT with 255 names is about 4.7 KiB */
+#define NS_MAX_ADDRS 100  /* query-response ADDR_ENTRY array */
+#define NS_MAX_NBSTAT 255 /* NUM_NAMES is one byte (RFC 1002 4.2.18) */
 #define NS_DEFAULT_TRN 0x0001
-#define NS_DEFAULT_TTL 300000u  /* 0x493e0, what Windows registers with */
-#define NS_DEFAULT_WACK_TTL 60u /* nmbd's WACK */
+#define NS_DEFAULT_TTL 300000u      /* 0x493e0, what Windows registers with */
+#define NS_DEFAULT_WACK_TTL 60u     /* nmbd's WACK */
 #define NS_DEFAULT_WACK_REQ 0x2900u /* a unicast registration with RD */
 
 /* Options, as bits: a kind lists which it accepts and which it needs. */
@@ -107,7 +107,7 @@ static const ns_kind_cmd_t kinds[] = {
      O_COMMON | O_TTL | O_NSD_NAME | O_NSD_ADDR,
      O_NAME | O_NSD_NAME | O_NSD_ADDR, NS_DEFAULT_TTL},
     {"conflict-demand", K(CONFLICT_DEMAND), K(UNKNOWN),
-     O_COMMON | O_ADDR | O_ONT | O_OPCODE, O_NAME, 0},
+     O_COMMON | O_ADDR | O_ONT | O_OPCODE | O_TTL, O_NAME, 0},
     {"status-response", K(STATUS_RESPONSE), K(UNKNOWN),
      O_COMMON | O_ENTRY | O_UNIT_ID, O_NAME, 0},
 };
@@ -120,15 +120,24 @@ typedef struct ns_opt {
 } ns_opt_t;
 
 static const ns_opt_t opts[] = {
-    {"--name", O_NAME, true},           {"--trn", O_TRN, true},
-    {"--bcast", O_BCAST, false},        {"--no-rd", O_NO_RD, false},
-    {"--addr", O_ADDR, true},           {"--ttl", O_TTL, true},
-    {"--group", O_GROUP, false},        {"--ont", O_ONT, true},
-    {"--ra", O_RA, false},              {"--tc", O_TC, false},
-    {"--rcode", O_RCODE, true},         {"--entry", O_ENTRY, true},
-    {"--unit-id", O_UNIT_ID, true},     {"--nsd-name", O_NSD_NAME, true},
-    {"--nsd-addr", O_NSD_ADDR, true},   {"--request-flags", O_REQ_FLAGS, true},
-    {"--opcode", O_OPCODE, true},       {"--ar-name-full", O_AR_FULL, false},
+    {"--name", O_NAME, true},
+    {"--trn", O_TRN, true},
+    {"--bcast", O_BCAST, false},
+    {"--no-rd", O_NO_RD, false},
+    {"--addr", O_ADDR, true},
+    {"--ttl", O_TTL, true},
+    {"--group", O_GROUP, false},
+    {"--ont", O_ONT, true},
+    {"--ra", O_RA, false},
+    {"--tc", O_TC, false},
+    {"--rcode", O_RCODE, true},
+    {"--entry", O_ENTRY, true},
+    {"--unit-id", O_UNIT_ID, true},
+    {"--nsd-name", O_NSD_NAME, true},
+    {"--nsd-addr", O_NSD_ADDR, true},
+    {"--request-flags", O_REQ_FLAGS, true},
+    {"--opcode", O_OPCODE, true},
+    {"--ar-name-full", O_AR_FULL, false},
     {"--flags", O_FLAGS, true},
 };
 
@@ -385,21 +394,20 @@ static int parse_opts(int argc, char **argv, const ns_kind_cmd_t *k,
     const ns_opt_t *opt = find_opt(argv[i]);
     if (opt == NULL || (k->allowed & opt->bit) == 0 ||
         (opt->has_arg && i + 1 >= argc)) {
-      fprintf(stderr, "nbt: build ns %s: unexpected '%s'\n", k->word,
-              argv[i]);
+      fprintf(stderr, "nbt: build ns %s: unexpected '%s'\n", k->word, argv[i]);
       return NBT_EXIT_USAGE;
     }
     const char *v = opt->has_arg ? argv[++i] : NULL;
     o->seen |= opt->bit;
     if (v != NULL && !parse_value(o, opt->bit, v)) {
-      fprintf(stderr, "nbt: build ns %s: bad %s '%s'\n", k->word, opt->flag,
-              v);
+      fprintf(stderr, "nbt: build ns %s: bad %s '%s'\n", k->word, opt->flag, v);
       return NBT_EXIT_USAGE;
     }
   }
   if ((o->seen & k->required) != k->required) {
-    fprintf(stderr, "nbt: build ns %s: missing a required option (see "
-                    "'nbt build ns --help')\n",
+    fprintf(stderr,
+            "nbt: build ns %s: missing a required option (see "
+            "'nbt build ns --help')\n",
             k->word);
     return NBT_EXIT_USAGE;
   }
@@ -415,7 +423,8 @@ static void fill_args(const ns_kind_cmd_t *k, ns_build_opts_t *o,
   a->name = (o->seen & O_NAME) ? &o->name : NULL;
   a->broadcast = (o->seen & O_BCAST) != 0;
   a->ttl = (o->seen & O_TTL) ? o->ttl : k->ttl;
-  a->nb_flags = (uint16_t)(o->nb_flags | ((o->seen & O_GROUP) ? NB_NS_NB_G : 0));
+  a->nb_flags =
+      (uint16_t)(o->nb_flags | ((o->seen & O_GROUP) ? NB_NS_NB_G : 0));
   a->addr = o->n_addrs > 0 ? o->addrs[0].addr : 0;
   for (size_t i = 0; i < o->n_addrs; i++) {
     o->addrs[i].nb_flags = a->nb_flags;
@@ -457,9 +466,11 @@ static nb_ns_kind_t pick_kind(const ns_kind_cmd_t *k, nb_ns_kind_t alias,
   return kind;
 }
 
-/* Apply --no-rd and a conflict demand's --addr to the built packet:
- * parse, change the model, write again (RFC 1002 4.2.8 says 0 for the
- * address; the lab may ask for another). */
+/* Apply what nb_ns_build() has no argument for: --no-rd, a conflict
+ * demand's --addr (RFC 1002 4.2.8 says 0; the lab may ask for another) and
+ * an explicit --ttl where the diagram fixes the TTL at 0 (release 4.2.9,
+ * conflict 4.2.8): parse the built packet, change the model, write it
+ * again. An explicit --ttl sets the TTL of every record. */
 static nb_err_t adjust(const ns_kind_cmd_t *k, const ns_build_opts_t *o,
                        const uint8_t *in, size_t in_len, uint8_t *out,
                        size_t *out_len) {
@@ -473,6 +484,9 @@ static nb_err_t adjust(const ns_kind_cmd_t *k, const ns_build_opts_t *o,
   }
   if (o->seen & O_NO_RD) {
     m.hdr.nm_flags = (uint8_t)(m.hdr.nm_flags & ~NB_NS_FLAG_RD);
+  }
+  for (size_t i = 0; (o->seen & O_TTL) && i < NB_NS_MAX_RRS; i++) {
+    m.rr[i].ttl = o->ttl;
   }
   if (k->kind == NB_NS_KIND_CONFLICT_DEMAND && o->n_addrs > 0 &&
       m.ancount == 1 && m.rr[0].rdlength == NB_NS_NB_ENTRY_LEN) {
@@ -494,7 +508,7 @@ static int build_and_print(const ns_kind_cmd_t *k, nb_ns_kind_t alias,
   nb_wr_t w;
   size_t len = 0;
   nb_ns_kind_t kind = pick_kind(k, alias, o);
-  bool rewrite = (o->seen & O_NO_RD) != 0 ||
+  bool rewrite = (o->seen & (O_NO_RD | O_TTL)) != 0 ||
                  (kind == NB_NS_KIND_CONFLICT_DEMAND && o->n_addrs > 0);
   fill_args(k, o, &a);
   nb_wr_init(&w, buf, sizeof buf);

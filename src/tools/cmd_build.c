@@ -20,6 +20,8 @@ typedef struct {
  */
 static const nbt_builder_t builders[] = {
     {"ns", nbt_build_ns, "name service packets (UDP 137)"},
+    {"ssn", nbt_build_ssn, "session service packets (TCP 139)"},
+    {"dgm", nbt_build_dgm, "datagram service packets (UDP 138)"},
 };
 
 static void build_usage(FILE *f) {

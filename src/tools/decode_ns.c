@@ -69,8 +69,8 @@ static const char *form_name(nb_ns_name_form_t form) {
 }
 
 static void format_ipv4(char out[16], uint32_t a) {
-  snprintf(out, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff,
-           (a >> 8) & 0xff, a & 0xff);
+  snprintf(out, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
+           a & 0xff);
 }
 
 /* Text form of a name ("FRED<20>.scope"); "" for the null name. */
@@ -93,8 +93,7 @@ static size_t raw_name_text(const uint8_t bytes[NB_NAME_BYTES], char *buf,
   return len < cap ? len : cap - 1;
 }
 
-static void json_key_str(FILE *f, const char *key, const char *s,
-                         size_t len) {
+static void json_key_str(FILE *f, const char *key, const char *s, size_t len) {
   fprintf(f, ",\"%s\":", key);
   nbt_json_str(f, s, len);
 }
@@ -135,8 +134,9 @@ static void json_header(FILE *f, const nb_ns_msg_t *m) {
   json_key_bool(f, "response", h->response);
   fprintf(f, ",\"opcode\":%u,\"opcode_name\":\"%s\"", h->opcode,
           opcode_name(h->opcode));
-  fprintf(f, ",\"nm_flags\":{\"aa\":%s,\"tc\":%s,\"rd\":%s,\"ra\":%s,"
-             "\"b\":%s,\"reserved\":%u}",
+  fprintf(f,
+          ",\"nm_flags\":{\"aa\":%s,\"tc\":%s,\"rd\":%s,\"ra\":%s,"
+          "\"b\":%s,\"reserved\":%u}",
           (h->nm_flags & NB_NS_FLAG_AA) ? "true" : "false",
           (h->nm_flags & NB_NS_FLAG_TC) ? "true" : "false",
           (h->nm_flags & NB_NS_FLAG_RD) ? "true" : "false",
@@ -170,11 +170,12 @@ static void json_nb(FILE *f, const nb_ns_rr_t *rr) {
       break;
     }
     format_ipv4(addr, e.addr);
-    fprintf(f, "%s{\"flags\":\"0x%04x\",\"g\":%s,\"ont\":\"%s\","
-               "\"addr\":\"%s\"}",
-            i ? "," : "", e.nb_flags, (e.nb_flags & NB_NS_NB_G) ? "true" :
-                                                                  "false",
-            ont_name(e.nb_flags), addr);
+    fprintf(f,
+            "%s{\"flags\":\"0x%04x\",\"g\":%s,\"ont\":\"%s\","
+            "\"addr\":\"%s\"}",
+            i ? "," : "", e.nb_flags,
+            (e.nb_flags & NB_NS_NB_G) ? "true" : "false", ont_name(e.nb_flags),
+            addr);
   }
   fputc(']', f);
 }
@@ -205,24 +206,26 @@ static void json_nbstat_names(FILE *f, const nb_ns_rr_t *rr) {
 
 static void json_statistics(FILE *f, const nb_ns_statistics_t *s) {
   const uint8_t *u = s->unit_id;
-  fprintf(f, "{\"unit_id\":\"%02x:%02x:%02x:%02x:%02x:%02x\",\"jumpers\":%u,"
-             "\"test_result\":%u,\"version_number\":%u,"
-             "\"period_of_statistics\":%u,\"number_of_crcs\":%u,"
-             "\"number_alignment_errors\":%u,\"number_of_collisions\":%u,"
-             "\"number_send_aborts\":%u,\"number_good_sends\":%u,"
-             "\"number_good_receives\":%u,",
+  fprintf(f,
+          "{\"unit_id\":\"%02x:%02x:%02x:%02x:%02x:%02x\",\"jumpers\":%u,"
+          "\"test_result\":%u,\"version_number\":%u,"
+          "\"period_of_statistics\":%u,\"number_of_crcs\":%u,"
+          "\"number_alignment_errors\":%u,\"number_of_collisions\":%u,"
+          "\"number_send_aborts\":%u,\"number_good_sends\":%u,"
+          "\"number_good_receives\":%u,",
           u[0], u[1], u[2], u[3], u[4], u[5], s->jumpers, s->test_result,
           s->version_number, s->period_of_statistics, s->number_of_crcs,
           s->number_alignment_errors, s->number_of_collisions,
           s->number_send_aborts, s->number_good_sends, s->number_good_receives);
-  fprintf(f, "\"number_retransmits\":%u,\"number_no_resource_conditions\":%u,"
-             "\"number_free_command_blocks\":%u,"
-             "\"total_number_command_blocks\":%u,"
-             "\"max_total_number_command_blocks\":%u,"
-             "\"number_pending_sessions\":%u,"
-             "\"max_number_pending_sessions\":%u,"
-             "\"max_total_sessions_possible\":%u,"
-             "\"session_data_packet_size\":%u}",
+  fprintf(f,
+          "\"number_retransmits\":%u,\"number_no_resource_conditions\":%u,"
+          "\"number_free_command_blocks\":%u,"
+          "\"total_number_command_blocks\":%u,"
+          "\"max_total_number_command_blocks\":%u,"
+          "\"number_pending_sessions\":%u,"
+          "\"max_number_pending_sessions\":%u,"
+          "\"max_total_sessions_possible\":%u,"
+          "\"session_data_packet_size\":%u}",
           s->number_retransmits, s->number_no_resource_conditions,
           s->number_free_command_blocks, s->total_number_command_blocks,
           s->max_total_number_command_blocks, s->number_pending_sessions,
@@ -261,8 +264,7 @@ static void json_rdata(FILE *f, const nb_ns_rr_t *rr) {
 }
 
 static void json_rrs(FILE *f, const nb_ns_msg_t *m) {
-  static const char *const sections[] = {"answers", "authority",
-                                         "additional"};
+  static const char *const sections[] = {"answers", "authority", "additional"};
   size_t first[4] = {0, m->ancount, (size_t)m->ancount + m->nscount,
                      (size_t)m->ancount + m->nscount + m->arcount};
   for (size_t s = 0; s < 3; s++) {
@@ -271,8 +273,9 @@ static void json_rrs(FILE *f, const nb_ns_msg_t *m) {
       const nb_ns_rr_t *rr = &m->rr[i];
       fprintf(f, "%s{\"offset\":%zu", i > first[s] ? "," : "", rr->offset);
       json_name(f, &rr->rrname);
-      fprintf(f, ",\"type\":%u,\"type_name\":\"%s\",\"class\":%u,\"ttl\":%u,"
-                 "\"rdlength\":%u,\"rdata_offset\":%zu",
+      fprintf(f,
+              ",\"type\":%u,\"type_name\":\"%s\",\"class\":%u,\"ttl\":%u,"
+              "\"rdlength\":%u,\"rdata_offset\":%zu",
               rr->rrtype, type_name(rr->rrtype), rr->rrclass, rr->ttl,
               rr->rdlength, rr->rdata_offset);
       json_rdata(f, rr);
@@ -312,9 +315,12 @@ static void text_flags(FILE *f, const nb_ns_header_t *h) {
   static const struct {
     uint8_t bit;
     const char *name;
-  } bits[] = {{NB_NS_FLAG_AA, "AA"}, {NB_NS_FLAG_TC, "TC"},
-              {NB_NS_FLAG_RD, "RD"}, {NB_NS_FLAG_RA, "RA"},
-              {NB_NS_FLAG_RESERVED, "RESERVED"}, {NB_NS_FLAG_B, "B"}};
+  } bits[] = {{NB_NS_FLAG_AA, "AA"},
+              {NB_NS_FLAG_TC, "TC"},
+              {NB_NS_FLAG_RD, "RD"},
+              {NB_NS_FLAG_RA, "RA"},
+              {NB_NS_FLAG_RESERVED, "RESERVED"},
+              {NB_NS_FLAG_B, "B"}};
   fprintf(f, "flags=0x%04x (%s %s", nb_ns_flags_word(h),
           h->response ? "response" : "request", opcode_name(h->opcode));
   for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++) {
@@ -396,9 +402,9 @@ static void text_sections(FILE *f, const nb_ns_msg_t *m) {
   }
   size_t n = (size_t)m->ancount + m->nscount + m->arcount;
   for (size_t i = 0; i < n && i < NB_NS_MAX_RRS; i++) {
-    const char *section = i < m->ancount                ? "answer"
+    const char *section = i < m->ancount                        ? "answer"
                           : i < (size_t)m->ancount + m->nscount ? "authority"
-                                                               : "additional";
+                                                                : "additional";
     text_rr(f, section, &m->rr[i]);
   }
 }
@@ -407,8 +413,9 @@ static void print_text(const nbt_decode_opts_t *o, const nb_ns_msg_t *m) {
   FILE *f = o->out;
   fprintf(f, "%s trn=0x%04x ", nb_ns_kind_name(m->kind), m->hdr.trn_id);
   text_flags(f, &m->hdr);
-  fprintf(f, " rcode=%s qd=%u an=%u ns=%u ar=%u", nb_ns_rcode_name(m->hdr.rcode),
-          m->qdcount, m->ancount, m->nscount, m->arcount);
+  fprintf(f, " rcode=%s qd=%u an=%u ns=%u ar=%u",
+          nb_ns_rcode_name(m->hdr.rcode), m->qdcount, m->ancount, m->nscount,
+          m->arcount);
   text_sections(f, m);
   if (m->trailing_len > 0) {
     fprintf(f, "\n  trailing %zu bytes ", m->trailing_len);

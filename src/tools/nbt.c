@@ -15,6 +15,12 @@ typedef struct {
 
 static const nbt_command_t commands[] = {
     {"name", nbt_cmd_name, "encode and decode NetBIOS names"},
+    {"decode", nbt_cmd_decode, "decode packets from hex or a pcap/pcapng"},
+    {"build", nbt_cmd_build, "build a packet and print it as hex"},
+    {"replay", nbt_cmd_replay, "replay a capture and diff the responses"},
+    {"lookup", nbt_cmd_lookup, "resolve names (like nmblookup -B/-U/-A)"},
+    {"status", nbt_cmd_status, "ask nodes for their name tables"},
+    {"stats", nbt_cmd_stats, "print nbtd's counters"},
 };
 
 static void usage(FILE *f) {

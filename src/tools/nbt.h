@@ -9,6 +9,9 @@ int nbt_cmd_name(int argc, char **argv);   /* cmd_name.c */
 int nbt_cmd_decode(int argc, char **argv); /* cmd_decode.c: decode driver */
 int nbt_cmd_build(int argc, char **argv);  /* cmd_build.c: `nbt build ns|ssn|dgm` */
 int nbt_cmd_replay(int argc, char **argv); /* cmd_replay.c */
+int nbt_cmd_lookup(int argc, char **argv); /* cmd_lookup.c: name queries */
+int nbt_cmd_status(int argc, char **argv); /* cmd_status.c: node status */
+int nbt_cmd_stats(int argc, char **argv);  /* cmd_stats.c: nbtd counters */
 
 /* `nbt build PROTO ...`: argv[0] is the protocol word. Each prints the
  * packet as one line of lowercase hex on stdout. cmd_build.c dispatches to

@@ -27,13 +27,13 @@
 #define NBT_RP_PORT_DGM 138 /* RFC 1002 4.4 */
 #define NBT_RP_PORT_SSN 139 /* RFC 1002 4.3 */
 
-#define NBT_RP_MAX_EXCH 4096          /* exchanges per capture */
-#define NBT_RP_MAX_RESP 16            /* responses kept per exchange */
-#define NBT_RP_MAX_CONN 256           /* TCP connections per capture */
+#define NBT_RP_MAX_EXCH 4096             /* exchanges per capture */
+#define NBT_RP_MAX_RESP 16               /* responses kept per exchange */
+#define NBT_RP_MAX_CONN 256              /* TCP connections per capture */
 #define NBT_RP_MAX_PKT ((size_t)1 << 20) /* bytes of one session packet */
-#define NBT_RP_MAX_UDP 65535          /* bytes of one UDP payload */
-#define NBT_RP_MAX_HOLD 64            /* out-of-order segments held */
-#define NBT_RP_SSN_KEEP 64            /* body bytes kept of a response */
+#define NBT_RP_MAX_UDP 65535             /* bytes of one UDP payload */
+#define NBT_RP_MAX_HOLD 64               /* out-of-order segments held */
+#define NBT_RP_SSN_KEEP 64               /* body bytes kept of a response */
 
 typedef enum nbt_rp_kind {
   NBT_RP_NS = 0,  /* UDP 137 request (R=0) */
@@ -53,12 +53,12 @@ typedef struct nbt_rp_msg {
 /* One exchange: a request and the responses recorded for it. */
 typedef struct nbt_rp_exch {
   nbt_rp_kind_t kind;
-  unsigned conn;       /* TCP connection number (1-based); 0 for UDP */
-  unsigned turn;       /* 1-based packet number within the connection */
-  bool last_turn;      /* the connection's last client packet */
-  bool rec_closed;     /* the server closed (FIN/RST) after this turn */
-  double ts;           /* capture time of the request */
-  uint32_t src, dst;   /* request's addresses (host order) */
+  unsigned conn;     /* TCP connection number (1-based); 0 for UDP */
+  unsigned turn;     /* 1-based packet number within the connection */
+  bool last_turn;    /* the connection's last client packet */
+  bool rec_closed;   /* the server closed (FIN/RST) after this turn */
+  double ts;         /* capture time of the request */
+  uint32_t src, dst; /* request's addresses (host order) */
   uint16_t sport, dport;
   nbt_rp_msg_t req;
   nbt_rp_msg_t rec[NBT_RP_MAX_RESP];
@@ -67,9 +67,9 @@ typedef struct nbt_rp_exch {
 } nbt_rp_exch_t;
 
 typedef struct nbt_rp_plan {
-  uint32_t server;       /* the capture's server (host order) */
-  bool server_given;     /* from --server rather than detected */
-  nbt_rp_exch_t *exch;   /* in capture order of the requests */
+  uint32_t server;     /* the capture's server (host order) */
+  bool server_given;   /* from --server rather than detected */
+  nbt_rp_exch_t *exch; /* in capture order of the requests */
   size_t nexch;
   size_t cap;
   unsigned nconn;
@@ -82,8 +82,8 @@ typedef struct nbt_rp_plan {
 /* Which protocols to take from a capture, and how much of each stream. */
 typedef struct nbt_rp_select {
   bool ns, dgm, ssn;
-  unsigned ssn_turns;  /* client packets per connection; 0 = all */
-  uint32_t server;     /* 0: detect */
+  unsigned ssn_turns; /* client packets per connection; 0 = all */
+  uint32_t server;    /* 0: detect */
 } nbt_rp_select_t;
 
 /* replay_pcap.c: call `fn` for every IPv4 UDP/TCP packet of `path` (pcap or
@@ -95,13 +95,35 @@ typedef void (*nbt_rp_pkt_fn)(void *ctx, unsigned long frame, double ts,
 int nbt_rp_pcap_read(const char *path, nbt_rp_plan_t *plan, nbt_rp_pkt_fn fn,
                      void *ctx, char *err, size_t errlen);
 
-/* replay_plan.c: build the plan of `path`. Returns 0, or -1 with `err`
- * (I/O, or out of memory). */
+/* replay_pcap.c: build the plan of the capture `path` (two passes: the
+ * server, unless sel->server names it, then the exchanges). Returns 0, or
+ * -1 with `err` (I/O, or out of memory). */
 int nbt_rp_plan_build(const char *path, const nbt_rp_select_t *sel,
                       nbt_rp_plan_t *plan, char *err, size_t errlen);
+
+/* replay_plan.c: the builder behind it, fed packets from anywhere (the
+ * fuzz target feeds it from memory). new() zeroes `plan`; feed every
+ * packet to nbt_rp_plan_detect (pass 1), call choose_server, feed every
+ * packet again to nbt_rp_plan_packet (pass 2), then finish(), which frees
+ * the builder and returns -1 (plan freed) when memory ran out. */
+typedef struct nbt_rp_builder nbt_rp_builder_t;
+nbt_rp_builder_t *nbt_rp_builder_new(const nbt_rp_select_t *sel,
+                                     nbt_rp_plan_t *plan);
+void nbt_rp_plan_detect(void *builder, unsigned long frame, double ts,
+                        const nbt_rp_pkt_t *p);
+void nbt_rp_builder_choose_server(nbt_rp_builder_t *b);
+void nbt_rp_plan_packet(void *builder, unsigned long frame, double ts,
+                        const nbt_rp_pkt_t *p);
+int nbt_rp_builder_finish(nbt_rp_builder_t *b);
 void nbt_rp_plan_free(nbt_rp_plan_t *plan);
 void nbt_rp_plan_note(nbt_rp_plan_t *plan, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The size (4 + LENGTH) of the session packet whose header starts `hdr`
+ * (`have` bytes of it), from the header alone, without judging it; 0 while
+ * fewer than 4 bytes are there. Used once the framer has refused a stream.
+ * Needs nb/ssn.h's nb_ssn_mode_t: `mode` is an nb_ssn_mode_t. */
+size_t nbt_rp_ssn_raw_size(const uint8_t *hdr, size_t have, int mode);
 
 /* Duplicate `len` bytes (of which `keep` are stored) into `m`; false when
  * out of memory. */
@@ -124,7 +146,7 @@ typedef enum nbt_rp_status {
 /* One difference (or, with `note`, an observation that is not one). */
 typedef struct nbt_rp_diff {
   bool note;
-  char field[NBT_RP_FIELD_MAX];   /* "resp[0].flags", "packets", ... */
+  char field[NBT_RP_FIELD_MAX]; /* "resp[0].flags", "packets", ... */
   char recorded[NBT_RP_VALUE_MAX];
   char live[NBT_RP_VALUE_MAX];
 } nbt_rp_diff_t;
@@ -134,11 +156,11 @@ typedef struct nbt_rp_result {
   nbt_rp_status_t status;
   nbt_rp_msg_t live[NBT_RP_MAX_RESP];
   size_t nlive;
-  size_t live_dropped;  /* beyond NBT_RP_MAX_RESP */
-  size_t stray;         /* datagrams from the target that did not match */
-  bool live_closed;     /* TCP: the target closed after this turn */
-  char error[128];      /* I/O trouble (connect refused, ...), or "" */
-  double ms;            /* time spent */
+  size_t live_dropped; /* beyond NBT_RP_MAX_RESP */
+  size_t stray;        /* datagrams from the target that did not match */
+  bool live_closed;    /* TCP: the target closed after this turn */
+  char error[128];     /* I/O trouble (connect refused, ...), or "" */
+  double ms;           /* time spent */
   nbt_rp_diff_t diffs[NBT_RP_MAX_DIFFS];
   size_t ndiffs;
   size_t diffs_dropped;
@@ -146,11 +168,11 @@ typedef struct nbt_rp_result {
 
 /* Where and how to replay. */
 typedef struct nbt_rp_opts {
-  uint32_t target;    /* host order */
-  uint16_t port[3];   /* target ports for NS, DGM, SSN (137, 138, 139) */
-  int timeout_ms;     /* per exchange */
-  double max_time_s;  /* for the whole run */
-  bool strict_ttl;    /* compare every TTL exactly */
+  uint32_t target;   /* host order */
+  uint16_t port[3];  /* target ports for NS, DGM, SSN (137, 138, 139) */
+  int timeout_ms;    /* per exchange */
+  double max_time_s; /* for the whole run */
+  bool strict_ttl;   /* compare every TTL exactly */
 } nbt_rp_opts_t;
 
 /* replay_net.c: a run's sockets (the TCP connections kept open between the
@@ -179,10 +201,7 @@ void nbt_rp_describe(nbt_rp_kind_t kind, const nbt_rp_msg_t *m, char *buf,
 void nbt_rp_result_free(nbt_rp_result_t *res);
 
 /* replay_report.c */
-typedef enum nbt_rp_format {
-  NBT_RP_TEXT = 0,
-  NBT_RP_JSON = 1
-} nbt_rp_format_t;
+typedef enum nbt_rp_format { NBT_RP_TEXT = 0, NBT_RP_JSON = 1 } nbt_rp_format_t;
 
 void nbt_rp_report_exchange(FILE *f, nbt_rp_format_t fmt, size_t index,
                             const nbt_rp_exch_t *e, const nbt_rp_result_t *r);

@@ -55,7 +55,8 @@ void nbt_rp_diff_add(nbt_rp_result_t *res, bool note, const char *field,
 /* Compare two values already formatted as text; a difference when they are
  * not the same string. The field name is printf-formatted. */
 static void cmp_text(nbt_rp_result_t *res, const char *rec, const char *live,
-                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                     const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void cmp_text(nbt_rp_result_t *res, const char *rec, const char *live,
                      const char *fmt, ...) {
   if (strcmp(rec, live) == 0) {
@@ -81,10 +82,10 @@ static void addr_text(uint32_t a, uint32_t server, char buf[16]) {
 
 static void flags_text(uint16_t w, char *buf, size_t cap) {
   unsigned nm = (unsigned)(w >> 4) & 0x7fu;
-  snprintf(buf, cap, "0x%04x (%s%s%s%s%s%s)", w,
-           (w & 0x8000u) ? "R " : "", (nm & NB_NS_FLAG_AA) ? "AA " : "",
-           (nm & NB_NS_FLAG_TC) ? "TC " : "", (nm & NB_NS_FLAG_RD) ? "RD " : "",
-           (nm & NB_NS_FLAG_RA) ? "RA " : "", (nm & NB_NS_FLAG_B) ? "B" : "");
+  snprintf(buf, cap, "0x%04x (%s%s%s%s%s%s)", w, (w & 0x8000u) ? "R " : "",
+           (nm & NB_NS_FLAG_AA) ? "AA " : "", (nm & NB_NS_FLAG_TC) ? "TC " : "",
+           (nm & NB_NS_FLAG_RD) ? "RD " : "", (nm & NB_NS_FLAG_RA) ? "RA " : "",
+           (nm & NB_NS_FLAG_B) ? "B" : "");
   size_t n = strlen(buf);
   if (n >= 2 && buf[n - 2] == ' ') { /* "(AA RD )" -> "(AA RD)" */
     buf[n - 2] = ')';
@@ -110,15 +111,16 @@ static void cmp_name(nbt_rp_result_t *res, const nb_name_t *a,
   nbt_rp_diff_add(res, false, field, ta, tb);
 }
 
+/* Unsigned values, in decimal or (hex) as 0x%04lx. */
 static void cmp_u(nbt_rp_result_t *res, unsigned long a, unsigned long b,
-                  const char *field, const char *fmt) {
+                  const char *field, bool hex) {
   if (a == b) {
     return;
   }
   char ta[NBT_RP_VALUE_MAX];
   char tb[NBT_RP_VALUE_MAX];
-  snprintf(ta, sizeof ta, fmt, a);
-  snprintf(tb, sizeof tb, fmt, b);
+  snprintf(ta, sizeof ta, hex ? "0x%04lx" : "%lu", a);
+  snprintf(tb, sizeof tb, hex ? "0x%04lx" : "%lu", b);
   nbt_rp_diff_add(res, false, field, ta, tb);
 }
 
@@ -146,7 +148,7 @@ static void cmp_nb_rdata(nbt_rp_result_t *res, const rp_norm_t *nm,
                          const char *pfx) {
   char f[NBT_RP_FIELD_MAX];
   snprintf(f, sizeof f, "%s.entries", pfx);
-  cmp_u(res, a->nb_count, b->nb_count, f, "%lu");
+  cmp_u(res, a->nb_count, b->nb_count, f, false);
   for (size_t i = 0; i < a->nb_count && i < b->nb_count; i++) {
     nb_ns_nb_entry_t ea;
     nb_ns_nb_entry_t eb;
@@ -155,7 +157,7 @@ static void cmp_nb_rdata(nbt_rp_result_t *res, const rp_norm_t *nm,
     (void)nb_ns_nb_entry(a, i, &ea);
     (void)nb_ns_nb_entry(b, i, &eb);
     snprintf(f, sizeof f, "%s.nb[%zu].flags", pfx, i);
-    cmp_u(res, ea.nb_flags, eb.nb_flags, f, "0x%04lx");
+    cmp_u(res, ea.nb_flags, eb.nb_flags, f, true);
     addr_text(ea.addr, nm->rec_server, ta);
     addr_text(eb.addr, nm->live_server, tb);
     cmp_text(res, ta, tb, "%s.nb[%zu].addr", pfx, i);
@@ -177,7 +179,7 @@ static void cmp_nbstat_rdata(nbt_rp_result_t *res, const nb_ns_rr_t *a,
                              const nb_ns_rr_t *b, const char *pfx) {
   char f[NBT_RP_FIELD_MAX];
   snprintf(f, sizeof f, "%s.num_names", pfx);
-  cmp_u(res, a->nbstat_names, b->nbstat_names, f, "%lu");
+  cmp_u(res, a->nbstat_names, b->nbstat_names, f, false);
   for (size_t i = 0; i < a->nbstat_names && i < b->nbstat_names; i++) {
     nb_ns_nbstat_entry_t ea;
     nb_ns_nbstat_entry_t eb;
@@ -190,7 +192,7 @@ static void cmp_nbstat_rdata(nbt_rp_result_t *res, const nb_ns_rr_t *a,
     snprintf(f, sizeof f, "%s.names[%zu]", pfx, i);
     cmp_name(res, &na, &nb, f);
     snprintf(f, sizeof f, "%s.names[%zu].flags", pfx, i);
-    cmp_u(res, ea.name_flags, eb.name_flags, f, "0x%04lx");
+    cmp_u(res, ea.name_flags, eb.name_flags, f, true);
   }
   nb_ns_statistics_t sa;
   nb_ns_statistics_t sb;
@@ -259,13 +261,13 @@ static void cmp_rr(nbt_rp_result_t *res, const rp_norm_t *nm,
   snprintf(f, sizeof f, "%s.name", pfx);
   cmp_name(res, &a->rrname.name, &b->rrname.name, f);
   snprintf(f, sizeof f, "%s.type", pfx);
-  cmp_u(res, a->rrtype, b->rrtype, f, "0x%04lx");
+  cmp_u(res, a->rrtype, b->rrtype, f, true);
   snprintf(f, sizeof f, "%s.class", pfx);
-  cmp_u(res, a->rrclass, b->rrclass, f, "0x%04lx");
+  cmp_u(res, a->rrclass, b->rrclass, f, true);
   snprintf(f, sizeof f, "%s.ttl", pfx);
   cmp_ttl(res, nm, ma, a, b, f);
   snprintf(f, sizeof f, "%s.rdlength", pfx);
-  cmp_u(res, a->rdlength, b->rdlength, f, "%lu");
+  cmp_u(res, a->rdlength, b->rdlength, f, false);
   cmp_rdata(res, nm, a, b, pfx);
 }
 
@@ -274,8 +276,8 @@ static void cmp_ns_msg(nbt_rp_result_t *res, const rp_norm_t *nm,
                        const char *rp) {
   char ta[NBT_RP_VALUE_MAX];
   char tb[NBT_RP_VALUE_MAX];
-  cmp_text(res, nb_ns_kind_ident(a->kind), nb_ns_kind_ident(b->kind),
-           "%s.kind", rp);
+  cmp_text(res, nb_ns_kind_ident(a->kind), nb_ns_kind_ident(b->kind), "%s.kind",
+           rp);
   flags_text(nb_ns_flags_word(&a->hdr), ta, sizeof ta);
   flags_text(nb_ns_flags_word(&b->hdr), tb, sizeof tb);
   cmp_text(res, ta, tb, "%s.flags", rp);
@@ -292,13 +294,13 @@ static void cmp_ns_msg(nbt_rp_result_t *res, const rp_norm_t *nm,
     snprintf(f, sizeof f, "%s.qd[%zu].name", rp, i);
     cmp_name(res, &a->qd[i].qname.name, &b->qd[i].qname.name, f);
     snprintf(f, sizeof f, "%s.qd[%zu].type", rp, i);
-    cmp_u(res, a->qd[i].qtype, b->qd[i].qtype, f, "0x%04lx");
+    cmp_u(res, a->qd[i].qtype, b->qd[i].qtype, f, true);
   }
   size_t nrr = (size_t)a->ancount + a->nscount + a->arcount;
   for (size_t i = 0; i < nrr && i < NB_NS_MAX_RRS; i++) {
     cmp_rr(res, nm, a, i, b, rp);
   }
-  cmp_u(res, a->trailing_len, b->trailing_len, "trailing bytes", "%lu");
+  cmp_u(res, a->trailing_len, b->trailing_len, "trailing bytes", false);
 }
 
 /* ---- parsing both sides ------------------------------------------------ */
@@ -361,7 +363,7 @@ static void smb_text(const uint8_t *p, size_t n, char *buf, size_t cap) {
     bool ok = nb_rd_u8(&r, &cmd) == NB_OK;
     snprintf(buf, cap, ok ? "SMB1 0x%02x" : "SMB1 ?", cmd);
   } else if (magic == 0xfe534d42u) { /* 0xFE 'S' 'M' 'B' */
-    uint16_t cmd = 0; /* little-endian at offset 12 */
+    uint16_t cmd = 0;                /* little-endian at offset 12 */
     bool ok = nb_rd_skip(&r, 8) == NB_OK && nb_rd_be16(&r, &cmd) == NB_OK;
     cmd = (uint16_t)(cmd >> 8 | cmd << 8);
     snprintf(buf, cap, ok ? "SMB2 0x%04x" : "SMB2 ?", cmd);
@@ -411,7 +413,7 @@ static void ssn_text(const nbt_rp_msg_t *m, uint32_t server, char *buf,
 
 static void cmp_ssn(nbt_rp_result_t *res, const nbt_rp_exch_t *e,
                     const rp_norm_t *nm) {
-  cmp_u(res, e->nrec, res->nlive, "packets", "%lu");
+  cmp_u(res, e->nrec, res->nlive, "packets", false);
   for (size_t i = 0; i < e->nrec && i < res->nlive; i++) {
     char ta[NBT_RP_VALUE_MAX];
     char tb[NBT_RP_VALUE_MAX];
@@ -431,8 +433,7 @@ static void dgm_text(const nbt_rp_msg_t *m, char *buf, size_t cap) {
   if (nb_dgm_parse(m->data, m->len, &d, &dg) != NB_OK) {
     diag_text(&dg, buf, cap);
   } else if (d.msg_type == NB_DGM_ERROR) {
-    snprintf(buf, cap, "%s 0x%02x", nb_dgm_type_name(d.msg_type),
-             d.error_code);
+    snprintf(buf, cap, "%s 0x%02x", nb_dgm_type_name(d.msg_type), d.error_code);
   } else {
     char n[NB_NAME_TEXT_MAX];
     nb_name_to_text(&d.destination_name, n, sizeof n);
@@ -464,7 +465,7 @@ static void cmp_udp(nbt_rp_result_t *res, const nbt_rp_exch_t *e,
   size_t ib[NBT_RP_MAX_RESP];
   size_t na = distinct(e->rec, e->nrec, ia);
   size_t nb = distinct(res->live, res->nlive, ib);
-  cmp_u(res, na, nb, "responses", "%lu");
+  cmp_u(res, na, nb, "responses", false);
   if (na == nb && e->nrec != res->nlive) {
     char ta[16];
     char tb[16];

@@ -155,9 +155,9 @@ static nb_err_t tcp_header(nb_rd_t *r, nbt_rp_pkt_t *out, nb_diag_t *d) {
   size_t start = r->pos;
   uint8_t off = 0;
   if (nb_rd_be16(r, &out->sport) != NB_OK ||
-      nb_rd_be16(r, &out->dport) != NB_OK || nb_rd_be32(r, &out->seq) != NB_OK ||
-      nb_rd_skip(r, 4) != NB_OK || nb_rd_u8(r, &off) != NB_OK ||
-      nb_rd_u8(r, &out->tcp_flags) != NB_OK) {
+      nb_rd_be16(r, &out->dport) != NB_OK ||
+      nb_rd_be32(r, &out->seq) != NB_OK || nb_rd_skip(r, 4) != NB_OK ||
+      nb_rd_u8(r, &off) != NB_OK || nb_rd_u8(r, &out->tcp_flags) != NB_OK) {
     return fail(d, NB_ETRUNCATED, r->pos, "TCP header");
   }
   size_t hlen = (size_t)(off >> 4) * 4;

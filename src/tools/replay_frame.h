@@ -11,12 +11,12 @@
 #include "nb/err.h"
 
 /* Link-layer header types, as libpcap's pcap_datalink() reports them. */
-#define NBT_RP_LINK_NULL 0       /* BSD loopback: 4-byte family, host order */
-#define NBT_RP_LINK_EN10MB 1     /* Ethernet II, optional 802.1Q tags */
-#define NBT_RP_LINK_RAW 12       /* raw IP (DLT_RAW on most systems) */
-#define NBT_RP_LINK_RAW_BSD 14   /* raw IP (DLT_RAW on OpenBSD) */
-#define NBT_RP_LINK_RAW_LT 101   /* LINKTYPE_RAW, if not mapped */
-#define NBT_RP_LINK_LOOP 108     /* OpenBSD loopback: family, network order */
+#define NBT_RP_LINK_NULL 0     /* BSD loopback: 4-byte family, host order */
+#define NBT_RP_LINK_EN10MB 1   /* Ethernet II, optional 802.1Q tags */
+#define NBT_RP_LINK_RAW 12     /* raw IP (DLT_RAW on most systems) */
+#define NBT_RP_LINK_RAW_BSD 14 /* raw IP (DLT_RAW on OpenBSD) */
+#define NBT_RP_LINK_RAW_LT 101 /* LINKTYPE_RAW, if not mapped */
+#define NBT_RP_LINK_LOOP 108   /* OpenBSD loopback: family, network order */
 #define NBT_RP_LINK_LINUX_SLL 113
 #define NBT_RP_LINK_IPV4 228
 #define NBT_RP_LINK_LINUX_SLL2 276

@@ -95,18 +95,26 @@ static bool add_live(nbt_rp_result_t *res, const uint8_t *p, size_t keep,
 
 /* ---- UDP ----------------------------------------------------------------- */
 
-/* True when `p` answers `req`: NS responses carry the request's
- * NAME_TRN_ID (RFC 1002 4.2.1.1); any datagram counts for port 138. */
+/* True when `p` answers `req`, by the rule replay_plan.c applies to the
+ * capture: an NS response carries the request's NAME_TRN_ID (RFC 1002
+ * 4.2.1.1); a datagram response is a DATAGRAM ERROR or QUERY response
+ * (RFC 1002 4.4.3, 4.4.4) with the request's DGM_ID. */
 static bool udp_matches(const nbt_rp_exch_t *e, const uint8_t *p, size_t n) {
   nb_rd_t a;
   nb_rd_t b;
+  uint8_t type = 0;
   uint16_t ida = 0;
   uint16_t idb = 0;
-  if (e->kind != NBT_RP_NS) {
-    return true;
-  }
   nb_rd_init(&a, e->req.data, e->req.len);
   nb_rd_init(&b, p, n);
+  if (e->kind == NBT_RP_DGM) {
+    if (nb_rd_u8(&b, &type) != NB_OK ||
+        (type != 0x13 && type != 0x15 && type != 0x16)) {
+      return false;
+    }
+    (void)nb_rd_skip(&a, 2);
+    (void)nb_rd_skip(&b, 1);
+  }
   return nb_rd_be16(&a, &ida) == NB_OK && nb_rd_be16(&b, &idb) == NB_OK &&
          ida == idb;
 }
@@ -125,8 +133,8 @@ static void udp_collect(nbt_rp_net_t *n, int fd, const nbt_rp_exch_t *e,
     }
     struct sockaddr_in from;
     socklen_t fl = sizeof from;
-    ssize_t got = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from,
-                           &fl);
+    ssize_t got =
+        recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
     if (got < 0) {
       if (errno != EINTR && errno != EAGAIN && errno != ECONNREFUSED) {
         set_error(res, "recvfrom", errno);
@@ -194,8 +202,7 @@ static void tcp_close(nbt_rp_net_t *n, rp_tcp_t *t) {
 }
 
 /* A non-blocking connect bounded by the deadline. */
-static int tcp_connect(nbt_rp_net_t *n, nbt_rp_result_t *res,
-                       double deadline) {
+static int tcp_connect(nbt_rp_net_t *n, nbt_rp_result_t *res, double deadline) {
   struct sockaddr_in to = target_addr(n, n->o.port[NBT_RP_SSN]);
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {

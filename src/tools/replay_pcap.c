@@ -39,7 +39,8 @@ int nbt_rp_pcap_read(const char *path, nbt_rp_plan_t *plan, nbt_rp_pkt_fn fn,
   unsigned long frame = 0;
   int rc = 0;
   int got = 0;
-  while (frame < NBT_RP_MAX_FRAMES && (got = pcap_next_ex(pc, &h, &data)) == 1) {
+  while (frame < NBT_RP_MAX_FRAMES &&
+         (got = pcap_next_ex(pc, &h, &data)) == 1) {
     nbt_rp_pkt_t p;
     frame++;
     nb_err_t e = nbt_rp_frame_parse(link, data, h->caplen, &p, NULL);
@@ -56,5 +57,33 @@ int nbt_rp_pcap_read(const char *path, nbt_rp_plan_t *plan, nbt_rp_pkt_fn fn,
   }
   plan->frames = frame;
   pcap_close(pc);
+  return rc;
+}
+
+int nbt_rp_plan_build(const char *path, const nbt_rp_select_t *sel,
+                      nbt_rp_plan_t *plan, char *err, size_t errlen) {
+  nbt_rp_builder_t *b = nbt_rp_builder_new(sel, plan);
+  nbt_rp_plan_t scratch;
+  int rc = -1;
+  if (b == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  memset(&scratch, 0, sizeof scratch);
+  if (!plan->server_given &&
+      nbt_rp_pcap_read(path, &scratch, nbt_rp_plan_detect, b, err, errlen) !=
+          0) {
+    (void)nbt_rp_builder_finish(b);
+    return -1;
+  }
+  nbt_rp_builder_choose_server(b);
+  rc = nbt_rp_pcap_read(path, plan, nbt_rp_plan_packet, b, err, errlen);
+  if (nbt_rp_builder_finish(b) != 0 && rc == 0) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  if (rc != 0) {
+    nbt_rp_plan_free(plan);
+  }
   return rc;
 }

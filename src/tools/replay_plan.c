@@ -46,7 +46,8 @@ typedef struct rp_seg {
 /* One direction of a TCP connection. */
 typedef struct rp_dir {
   bool have_next;
-  bool dead; /* unframeable or a gap: the rest is ignored */
+  bool dead; /* a gap, or a packet over the cap: the rest is ignored */
+  bool raw;  /* the framer refused the stream: cut by header lengths */
   uint32_t next;
   nb_ssn_framer_t fr;
   uint8_t *pkt; /* the packet being framed */
@@ -62,6 +63,8 @@ typedef struct rp_conn {
   unsigned turns;
   size_t cur; /* exchange index of the latest turn, or NO_TURN */
   bool past_limit, cli_closed, srv_closed, had_data;
+  unsigned long last_frame; /* of the latest segment of this connection */
+  double last_ts;
   rp_dir_t c2s, s2c;
 } rp_conn_t;
 
@@ -70,14 +73,15 @@ typedef struct rp_vote {
   unsigned long n;
 } rp_vote_t;
 
-typedef struct rp_build {
+struct nbt_rp_builder {
   nbt_rp_plan_t *plan;
   const nbt_rp_select_t *sel;
   rp_conn_t *conns[NBT_RP_MAX_CONN];
   unsigned nconns;
   bool oom;
   rp_vote_t votes[2][VOTES]; /* [0] responders, [1] request targets */
-} rp_build_t;
+};
+typedef nbt_rp_builder_t rp_build_t;
 
 void nbt_rp_plan_note(nbt_rp_plan_t *plan, const char *fmt, ...) {
   if (plan->nnotes >= sizeof plan->notes / sizeof plan->notes[0]) {
@@ -154,8 +158,8 @@ static bool dgm_peek(const nbt_rp_pkt_t *p, uint8_t *type, uint16_t *id) {
          nb_rd_be16(&r, id) == NB_OK;
 }
 
-static void detect_pkt(void *ctx, unsigned long frame, double ts,
-                       const nbt_rp_pkt_t *p) {
+void nbt_rp_plan_detect(void *ctx, unsigned long frame, double ts,
+                        const nbt_rp_pkt_t *p) {
   rp_build_t *b = ctx;
   uint16_t id = 0;
   uint16_t flags = 0;
@@ -225,8 +229,8 @@ static void exch_add_resp(rp_build_t *b, nbt_rp_exch_t *e, const uint8_t *d,
 static void udp_request(rp_build_t *b, nbt_rp_kind_t kind, unsigned long frame,
                         double ts, const nbt_rp_pkt_t *p) {
   nbt_rp_exch_t *e = exch_new(b, kind, p, ts);
-  if (e != NULL && !nbt_rp_msg_set(&e->req, p->payload, p->len, p->len,
-                                   frame)) {
+  if (e != NULL &&
+      !nbt_rp_msg_set(&e->req, p->payload, p->len, p->len, frame)) {
     b->oom = true;
     b->plan->nexch--;
   }
@@ -371,9 +375,10 @@ static void client_packet(rp_build_t *b, rp_conn_t *c, unsigned long frame,
                           double ts) {
   rp_dir_t *d = &c->c2s;
   if (d->pkt_full > NBT_RP_MAX_PKT) {
-    nbt_rp_plan_note(b->plan, "connection %u: a %zu-byte client packet is "
-                     "over the cap; the rest of it ignored", c->id,
-                     d->pkt_full);
+    nbt_rp_plan_note(b->plan,
+                     "connection %u: a %zu-byte client packet is "
+                     "over the cap; the rest of it ignored",
+                     c->id, d->pkt_full);
     d->dead = true;
     c->past_limit = true;
     return;
@@ -383,8 +388,8 @@ static void client_packet(rp_build_t *b, rp_conn_t *c, unsigned long frame,
     c->past_limit = true;
     return;
   }
-  nbt_rp_pkt_t p = {.src = c->cli, .dst = c->srv, .sport = c->cport,
-                    .dport = c->sport};
+  nbt_rp_pkt_t p = {
+      .src = c->cli, .dst = c->srv, .sport = c->cport, .dport = c->sport};
   nbt_rp_exch_t *e = exch_new(b, NBT_RP_SSN, &p, ts);
   if (e == NULL) {
     c->past_limit = true;
@@ -434,13 +439,55 @@ static void packet_done(rp_build_t *b, rp_conn_t *c, bool client,
   d->pkt_full = 0;
 }
 
+size_t nbt_rp_ssn_raw_size(const uint8_t *hdr, size_t have,
+                           nb_ssn_mode_t mode) {
+  nb_rd_t r;
+  uint8_t type = 0;
+  uint8_t flags = 0;
+  uint16_t len16 = 0;
+  uint32_t len24 = 0;
+  nb_rd_init(&r, hdr, have < NB_SSN_HEADER_LEN ? have : NB_SSN_HEADER_LEN);
+  if (mode == NB_SSN_MODE_DIRECT) { /* [MS-SMB2] 2.1: zero, 24-bit length */
+    if (nb_rd_u8(&r, &type) != NB_OK || nb_rd_be24(&r, &len24) != NB_OK) {
+      return 0;
+    }
+    return NB_SSN_HEADER_LEN + len24;
+  }
+  if (nb_rd_u8(&r, &type) != NB_OK || nb_rd_u8(&r, &flags) != NB_OK ||
+      nb_rd_be16(&r, &len16) != NB_OK) {
+    return 0;
+  }
+  /* RFC 1002 4.3.1: E (0x01) is the 17th bit of LENGTH. */
+  return NB_SSN_HEADER_LEN + ((size_t)(flags & NB_SSN_FLAG_E) << 16) + len16;
+}
+
+/* After the framer refused a stream (a malformed packet: exactly what a
+ * conformance probe sends), cut the rest by the header's LENGTH alone, so
+ * that the probe's bytes are still replayed as they were sent. */
+static void dir_raw_feed(rp_build_t *b, rp_conn_t *c, bool client,
+                         const uint8_t *p, size_t n, unsigned long frame,
+                         double ts) {
+  rp_dir_t *d = client ? &c->c2s : &c->s2c;
+  while (n > 0 && !d->dead) {
+    size_t want = nbt_rp_ssn_raw_size(d->pkt, d->pkt_len, d->fr.mode);
+    size_t need = want ? want - d->pkt_full : NB_SSN_HEADER_LEN - d->pkt_full;
+    size_t take = need < n ? need : n;
+    pkt_append(d, client, p, take);
+    p += take;
+    n -= take;
+    want = nbt_rp_ssn_raw_size(d->pkt, d->pkt_len, d->fr.mode);
+    if (want != 0 && d->pkt_full == want) {
+      packet_done(b, c, client, frame, ts);
+    }
+  }
+}
+
 /* Bytes in stream order to the framer; each complete packet is handed to
  * packet_done. */
-static void dir_feed(rp_build_t *b, rp_conn_t *c, bool client,
-                     const uint8_t *p, size_t n, unsigned long frame,
-                     double ts) {
+static void dir_feed(rp_build_t *b, rp_conn_t *c, bool client, const uint8_t *p,
+                     size_t n, unsigned long frame, double ts) {
   rp_dir_t *d = client ? &c->c2s : &c->s2c;
-  while (!d->dead) {
+  while (!d->dead && !d->raw) {
     nb_ssn_event_t ev;
     size_t used = 0;
     (void)nb_ssn_framer_feed(&d->fr, p, n, &used, &ev);
@@ -451,16 +498,19 @@ static void dir_feed(rp_build_t *b, rp_conn_t *c, bool client,
       return;
     }
     if (ev.kind == NB_SSN_EV_ERROR) {
-      nbt_rp_plan_note(b->plan, "connection %u %s stream: %s at offset %zu "
-                       "(%s); the rest ignored", c->id,
-                       client ? "client" : "server", nb_errname(ev.diag.err),
-                       ev.diag.offset, ev.diag.field ? ev.diag.field : "");
-      d->dead = true;
-      return;
-    }
-    if (ev.kind == NB_SSN_EV_CONTROL || ev.kind == NB_SSN_EV_MSG_END) {
+      nbt_rp_plan_note(b->plan,
+                       "connection %u %s stream: %s at offset %zu "
+                       "(%s); cut by LENGTH from there",
+                       c->id, client ? "client" : "server",
+                       nb_errname(ev.diag.err), ev.diag.offset,
+                       ev.diag.field ? ev.diag.field : "");
+      d->raw = true;
+    } else if (ev.kind == NB_SSN_EV_CONTROL || ev.kind == NB_SSN_EV_MSG_END) {
       packet_done(b, c, client, frame, ts);
     }
+  }
+  if (d->raw) {
+    dir_raw_feed(b, c, client, p, n, frame, ts);
   }
 }
 
@@ -526,9 +576,10 @@ static void tcp_data(rp_build_t *b, rp_conn_t *c, bool client,
   c->had_data = true;
   if (!deliver(b, c, client, p->seq, p->payload, p->len, frame, ts)) {
     if (!hold_segment(d, p->seq, p->payload, p->len)) {
-      nbt_rp_plan_note(b->plan, "connection %u: a gap in the %s stream; "
-                       "the rest ignored", c->id,
-                       client ? "client" : "server");
+      nbt_rp_plan_note(b->plan,
+                       "connection %u: a gap in the %s stream; "
+                       "the rest ignored",
+                       c->id, client ? "client" : "server");
       d->dead = true;
     }
     return;
@@ -550,13 +601,15 @@ static void tcp_pkt(rp_build_t *b, unsigned long frame, double ts,
     key.src = p->dst, key.dst = p->src, key.sport = p->dport,
     key.dport = p->sport;
   }
-  bool syn = (p->tcp_flags & (NBT_RP_TCP_SYN | NBT_RP_TCP_ACK)) ==
-             NBT_RP_TCP_SYN;
+  bool syn =
+      (p->tcp_flags & (NBT_RP_TCP_SYN | NBT_RP_TCP_ACK)) == NBT_RP_TCP_SYN;
   rp_conn_t *c = conn_find(b, &key, syn && client);
   if (c == NULL) {
     return;
   }
   rp_dir_t *d = client ? &c->c2s : &c->s2c;
+  c->last_frame = frame;
+  c->last_ts = ts;
   if (p->tcp_flags & NBT_RP_TCP_SYN) {
     d->next = p->seq + 1; /* RFC 793 3.3: the SYN takes one number */
     d->have_next = true;
@@ -572,8 +625,8 @@ static void tcp_pkt(rp_build_t *b, unsigned long frame, double ts,
   }
 }
 
-static void build_pkt(void *ctx, unsigned long frame, double ts,
-                      const nbt_rp_pkt_t *p) {
+void nbt_rp_plan_packet(void *ctx, unsigned long frame, double ts,
+                        const nbt_rp_pkt_t *p) {
   rp_build_t *b = ctx;
   if (b->oom) {
     return;
@@ -588,18 +641,21 @@ static void build_pkt(void *ctx, unsigned long frame, double ts,
   }
 }
 
-/* Mark each connection's last turn and note streams cut inside a packet. */
+/* A client stream that ends inside a packet (a truncated probe): the
+ * partial packet is replayed as it was sent, as the connection's last
+ * turn. Then mark each connection's last turn. */
 static void finish_conns(rp_build_t *b) {
   for (unsigned i = 0; i < b->nconns; i++) {
     rp_conn_t *c = b->conns[i];
-    nb_diag_t dg = {NB_OK, 0, NULL};
+    if (!c->c2s.dead && c->c2s.pkt_full > 0) {
+      nbt_rp_plan_note(b->plan,
+                       "connection %u: the client stream ends inside a "
+                       "packet; its %zu bytes are replayed as they are",
+                       c->id, c->c2s.pkt_full);
+      client_packet(b, c, c->last_frame, c->last_ts);
+    }
     if (c->cur != NO_TURN) {
       b->plan->exch[c->cur].last_turn = true;
-    }
-    if (!c->c2s.dead && nb_ssn_framer_eof(&c->c2s.fr, &dg) != NB_OK) {
-      nbt_rp_plan_note(b->plan, "connection %u: the client stream ends "
-                       "inside a packet (%s)", c->id,
-                       dg.field ? dg.field : nb_errname(dg.err));
     }
     dir_free(&c->c2s);
     dir_free(&c->s2c);
@@ -608,43 +664,34 @@ static void finish_conns(rp_build_t *b) {
   b->nconns = 0;
 }
 
-int nbt_rp_plan_build(const char *path, const nbt_rp_select_t *sel,
-                      nbt_rp_plan_t *plan, char *err, size_t errlen) {
+nbt_rp_builder_t *nbt_rp_builder_new(const nbt_rp_select_t *sel,
+                                     nbt_rp_plan_t *plan) {
   rp_build_t *b = calloc(1, sizeof *b);
-  nbt_rp_plan_t scratch;
-  int rc = -1;
   memset(plan, 0, sizeof *plan);
-  if (b == NULL) {
-    snprintf(err, errlen, "out of memory");
-    return -1;
+  if (b != NULL) {
+    b->plan = plan;
+    b->sel = sel;
+    plan->server = sel->server;
+    plan->server_given = sel->server != 0;
   }
-  b->plan = plan;
-  b->sel = sel;
-  plan->server = sel->server;
-  plan->server_given = sel->server != 0;
+  return b;
+}
+
+void nbt_rp_builder_choose_server(nbt_rp_builder_t *b) {
+  nbt_rp_plan_t *plan = b->plan;
   if (!plan->server_given) {
-    memset(&scratch, 0, sizeof scratch);
-    if (nbt_rp_pcap_read(path, &scratch, detect_pkt, b, err, errlen) != 0) {
-      goto done;
-    }
     plan->server = vote_winner(b->votes[0]);
     plan->server = plan->server ? plan->server : vote_winner(b->votes[1]);
   }
-  if (nbt_rp_pcap_read(path, plan, build_pkt, b, err, errlen) != 0) {
-    finish_conns(b);
-    goto done;
-  }
+}
+
+int nbt_rp_builder_finish(nbt_rp_builder_t *b) {
+  int rc = b->oom ? -1 : 0;
   finish_conns(b);
-  if (b->oom) {
-    snprintf(err, errlen, "out of memory");
-    goto done;
-  }
-  rc = 0;
-done:
-  free(b);
   if (rc != 0) {
-    nbt_rp_plan_free(plan);
+    nbt_rp_plan_free(b->plan);
   }
+  free(b);
   return rc;
 }
 

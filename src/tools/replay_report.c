@@ -48,8 +48,8 @@ static void text_exchange(FILE *f, size_t index, const nbt_rp_exch_t *e,
   if (e->kind == NBT_RP_SSN) {
     fprintf(f, " conn %u turn %u", e->conn, e->turn);
   }
-  fprintf(f, " %s: %s (recorded %zu, live %zu)\n", req,
-          status_name[r->status], e->nrec, r->nlive);
+  fprintf(f, " %s: %s (recorded %zu, live %zu)\n", req, status_name[r->status],
+          e->nrec, r->nlive);
   for (size_t i = 0; i < r->ndiffs; i++) {
     const nbt_rp_diff_t *d = &r->diffs[i];
     fprintf(f, "  %s %s: recorded %s, live %s\n", d->note ? "note" : "diff",
@@ -135,7 +135,8 @@ static void json_exchange(FILE *f, size_t index, const nbt_rp_exch_t *e,
           e->nrec, r->nlive);
   if (e->kind == NBT_RP_SSN) {
     fprintf(f, ",\"recorded_closed\":%s,\"live_closed\":%s",
-            e->rec_closed ? "true" : "false", r->live_closed ? "true" : "false");
+            e->rec_closed ? "true" : "false",
+            r->live_closed ? "true" : "false");
   }
   fprintf(f, ",\"stray\":%zu,\"ms\":%.1f,\"error\":", r->stray, r->ms);
   json_s(f, r->error);
@@ -241,8 +242,9 @@ int nbt_rp_junit_write(const char *path, const char *pcap,
   fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
   fprintf(f, "  <testsuite name=\"nbt replay ");
   xml_s(f, pcap);
-  fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
-             "time=\"%.3f\">\n",
+  fprintf(f,
+          "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
+          "time=\"%.3f\">\n",
           j->tests, j->failures, j->skipped, j->seconds);
   if (j->body_len > 0) {
     fwrite(j->body, 1, j->body_len, f);

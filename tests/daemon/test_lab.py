@@ -1,0 +1,230 @@
+"""nbtd against the real thing, in a private lab (root only).
+
+One LAN 192.0.2.0/24 (TEST-NET-1) of network namespaces built with the
+conformance lab's library (conformance/nbtlab/lab.py), always torn down:
+
+  nmbd  192.0.2.10  Debian's nmbd: NBTTEST, alias NBTALIAS, TESTGRP
+  nbtd  192.0.2.20  nbtd (as root, drops to nobody): XYKON-2, XALIAS, TESTGRP
+  peer  192.0.2.30  a second nbtd / a second nmbd for the conflict tests
+  cli   192.0.2.100 nmblookup and nbt
+
+Checks (issue 6, "Verified against the real thing"): nmblookup finds
+nbtd's names; `nbt lookup` finds nmbd's; `nmblookup -A` and `nbt status`
+show equivalent tables (for both daemons); conflicts both ways; the
+malformed-packet probes leave nbtd up and answering; a graceful stop
+broadcasts releases. Run by ctest as `lab_nbtd` (label "lab"; exit 77 =
+skipped when not root).
+"""
+
+import re
+import signal
+import socket
+import time
+
+import pytest
+
+import nbtdtest as T
+from nbtlab import samba as S
+from nbtlab import scenarios as SC
+from nbtlab.lab import Lab
+
+BCAST = "192.0.2.255"
+NMBD, NBTD, PEER, CLI = "192.0.2.10", "192.0.2.20", "192.0.2.30", \
+    "192.0.2.100"
+SCN = SC.Scenario("nbtd-lab")
+
+
+class World:
+    pass
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    w = World()
+    w.tmp = tmp_path_factory.mktemp("lab")
+    with Lab() as lab:
+        lan = lab.add_lan("a")
+        w.lab = lab
+        w.nmbd_host = lab.add_host("nmbd", lan, NMBD)
+        w.nbtd_host = lab.add_host("nbtd", lan, NBTD)
+        w.peer = lab.add_host("peer", lan, PEER)
+        w.cli = lab.add_host("cli", lan, CLI)
+        lab.wait_links()
+        w.samba = S.Samba(w.nmbd_host, SCN, str(w.tmp / "nmbd"),
+                          probe_host=w.cli, smbd=False).start()
+        w.nbtd = start_nbtd(w.nbtd_host, NBTD, "XYKON-2", ["XALIAS"])
+        w.nbtd.wait_names()
+        w.samba.wait_ready(timeout=30)
+        w.client_conf = S.client_conf(str(w.tmp), SCN)
+        yield w
+        w.samba.stop()
+        w.nbtd.stop()
+
+
+def start_nbtd(host, addr, name, aliases=(), extra=()):
+    args = ["--interface", f"{addr}/24", "--name", name,
+            "--workgroup", "TESTGRP", "--rate-limit", "1000"]
+    for a in aliases:
+        args += ["--alias", a]
+    return T.Nbtd(args + list(extra), popen=host.popen).start()
+
+
+def nmblookup(w, *args):
+    p = w.cli.run(["nmblookup", "-s", w.client_conf] + list(args),
+                  timeout=20)
+    return p.returncode, p.stdout
+
+
+def nbt_cli(w, *args):
+    return T.nbt(*args, prefix=w.cli.argv([]))
+
+
+def test_nbtd_runs_as_nobody(lab):
+    with open(f"/proc/{lab.nbtd.pid}/status") as f:
+        assert re.search(r"^Uid:\s+65534\s+65534\s+65534", f.read(), re.M)
+
+
+def test_nmblookup_finds_nbtd_names(lab):
+    for name in ("XYKON-2", "XYKON-2#00", "XYKON-2#03", "XALIAS"):
+        rc, out = nmblookup(lab, "-B", BCAST, name)
+        assert f"{NBTD} {name.split('#')[0]}<" in out, (name, out)
+    rc, out = nmblookup(lab, "-U", NBTD, "XALIAS#00")
+    assert f"{NBTD} XALIAS<00>" in out, out
+    # the group: both nmbd and nbtd are in TESTGRP
+    rc, out = nmblookup(lab, "-B", BCAST, "TESTGRP#1e")
+    assert f"{NBTD} TESTGRP<1e>" in out and f"{NMBD} TESTGRP<1e>" in out, out
+
+
+def test_nbt_lookup_finds_nmbd_names(lab):
+    p = nbt_cli(lab, "lookup", "-B", BCAST, "NBTTEST", "NBTALIAS<00>",
+                "NBTTEST<03>")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == [f"{NMBD} NBTTEST<20>",
+                                     f"{NMBD} NBTALIAS<00>",
+                                     f"{NMBD} NBTTEST<03>"]
+    p = nbt_cli(lab, "lookup", "-U", NMBD, "NBTTEST<00>")
+    assert p.returncode == 0 and p.stdout.strip() == f"{NMBD} NBTTEST<00>"
+    rc, out = T.nbt_json("lookup", "-B", BCAST, "TESTGRP<00>",
+                         prefix=lab.cli.argv([]))
+    r = out["results"][0]
+    assert rc == 0 and r["group"] is True
+    assert set(r["addresses"]) == {NMBD, NBTD}  # every member (COLLECT)
+
+
+ROW = re.compile(r"^\s+(.*?)\s+<([0-9a-f]{2})> - (<GROUP> |\s{8})([BPMH]) "
+                 r"(.*)$")
+
+
+def table(text):
+    """(name, suffix, group, type, flags) rows of nmblookup -A style output."""
+    rows = set()
+    for line in text.splitlines():
+        m = ROW.match(line)
+        if m:
+            rows.add((m.group(1), int(m.group(2), 16),
+                      m.group(3).startswith("<GROUP>"),
+                      m.group(4), m.group(5).strip()))
+    return rows
+
+
+@pytest.mark.parametrize("addr", [NBTD, NMBD])
+def test_status_tables_equivalent(lab, addr):
+    rc, theirs = nmblookup(lab, "-A", addr)
+    p = nbt_cli(lab, "status", addr)
+    assert p.returncode == 0, p.stderr
+    ours = table(p.stdout)
+    assert table(theirs) == ours, (theirs, p.stdout)
+    assert len(ours) == 8
+    if addr == NBTD:
+        assert ("TESTGRP", 0x1e, True, "B", "<ACTIVE>") in ours
+        assert ("XYKON-2", 0x00, False, "B", "<ACTIVE>") in ours
+    assert "MAC Address = 00-00-00-00-00-00" in p.stdout
+
+
+def test_nbtd_refuses_a_name_nmbd_holds(lab):
+    d = start_nbtd(lab.peer, PEER, "NBTTEST", extra=["--alias", "FREE"])
+    try:
+        names = d.wait_names()
+        for sfx in ("00", "03", "20"):
+            n = names[f"NBTTEST<{sfx}>"]
+            assert n["state"] == "refused" and n["peer"] == NMBD, n
+            assert n["rcode"] == 6
+        assert names["FREE<20>"]["state"] == "active"
+        assert re.search(r"name NBTTEST<00> refused: 192\.0\.2\.10 answered "
+                         r"rcode 6 \(ACT_ERR", d.logtext())
+        # nmbd still owns it; the refused node does not answer for it
+        p = nbt_cli(lab, "lookup", "-B", BCAST, "NBTTEST<00>")
+        assert p.stdout.strip() == f"{NMBD} NBTTEST<00>"
+    finally:
+        assert d.stop()[0] == 0
+
+
+def test_nmbd_registration_of_our_name_is_defended(lab):
+    before = lab.nbtd.stats()["name-service"]["counters"]["defences"]
+    scn = SC.Scenario("nbtd-lab-peer", netbios_name="XYKON-2", aliases=())
+    peer = S.Samba(lab.peer, scn, str(lab.tmp / "nmbd-peer"),
+                   probe_host=lab.cli, smbd=False).start()
+    try:
+        deadline = time.monotonic() + 15
+        log = ""
+        while time.monotonic() < deadline:
+            with open(lab.tmp / "nmbd-peer" / "nmbd.log", errors="replace") \
+                    as f:
+                log = f.read()
+            if "Failed to register my name XYKON-2<20>" in log:
+                break
+            time.sleep(0.3)
+        assert re.search(r"Failed to register my name XYKON-2<00>", log), log
+        after = lab.nbtd.stats()["name-service"]["counters"]["defences"]
+        assert after - before >= 3
+        names = lab.nbtd.names()
+        assert all(names[f"XYKON-2<{s}>"]["state"] == "active"
+                   for s in ("00", "03", "20"))
+        p = nbt_cli(lab, "lookup", "-B", BCAST, "XYKON-2<00>")
+        assert p.stdout.strip() == f"{NBTD} XYKON-2<00>", p.stdout
+    finally:
+        peer.stop()
+
+
+def test_malformed_probes_leave_nbtd_answering(lab):
+    before = lab.nbtd.stats()["name-service"]["udp"]["rx"]
+    s = lab.cli.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+    s.bind((CLI, 0))
+    for pkt in T.malformed_probes():
+        s.sendto(pkt, (NBTD, 137))
+        s.sendto(pkt, (BCAST, 137))
+    s.close()
+    time.sleep(0.5)
+    assert lab.nbtd.proc.poll() is None
+    st = lab.nbtd.stats()["name-service"]
+    assert st["udp"]["rx"] - before >= 2 * len(T.malformed_probes())
+    rc, out = nmblookup(lab, "-U", NBTD, "XYKON-2#20")
+    assert f"{NBTD} XYKON-2<20>" in out
+    # nmbd survived them too (it got the broadcast copies)
+    assert lab.samba.alive()
+
+
+def test_zz_graceful_stop_broadcasts_releases(lab):
+    """Last: stops the lab's nbtd. RFC 1001 15.5.3 / RFC 1002 5.1.1.4: a B
+    node releases its names by broadcast (nmbd does not)."""
+    cap = lab.cli.socket()
+    cap.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    cap.bind((BCAST, 137))
+    cap.settimeout(0.2)
+    rc, took = lab.nbtd.stop(signal.SIGTERM)
+    assert rc == 0 and took < 5.0
+    released = set()
+    end = time.monotonic() + 1.0
+    while time.monotonic() < end:
+        try:
+            pkt, src = cap.recvfrom(2048)
+        except socket.timeout:
+            continue
+        h = T.parse_header(pkt)
+        if src[0] == NBTD and not h["response"] and h["opcode"] == 6:
+            released.add(T.first_name(pkt))
+    cap.close()
+    assert len(released) == 8, released
+    rc, out = nmblookup(lab, "-B", BCAST, "XYKON-2")
+    assert NBTD not in out
