@@ -82,6 +82,69 @@ static int open_socket(const char *addr, uint16_t port) {
   return fd;
 }
 
+/* The batch buffers: datagrams in, answers out, one slot each. */
+static uint8_t in[BATCH][SLOT];
+static uint8_t out[BATCH][128];
+static struct sockaddr_in peer[BATCH];
+static struct iovec iov_in[BATCH], iov_out[BATCH];
+static struct mmsghdr rx[BATCH], tx[BATCH];
+static unsigned long long received, answered;
+
+static void setup_batch(const uint8_t *reply, size_t reply_len) {
+  for (int i = 0; i < BATCH; i++) {
+    memcpy(out[i], reply, reply_len);
+    iov_in[i].iov_base = in[i];
+    iov_in[i].iov_len = SLOT;
+    iov_out[i].iov_base = out[i];
+    iov_out[i].iov_len = reply_len;
+  }
+}
+
+/* Answers for the `n` datagrams received: copy each NAME_TRN_ID. */
+static int prepare_answers(int n) {
+  int k = 0;
+  for (int i = 0; i < n; i++) {
+    if (rx[i].msg_len < 12) {
+      continue;
+    }
+    out[k][0] = in[i][0];
+    out[k][1] = in[i][1];
+    memset(&tx[k].msg_hdr, 0, sizeof tx[k].msg_hdr);
+    tx[k].msg_hdr.msg_name = &peer[i];
+    tx[k].msg_hdr.msg_namelen = rx[i].msg_hdr.msg_namelen;
+    tx[k].msg_hdr.msg_iov = &iov_out[k];
+    tx[k].msg_hdr.msg_iovlen = 1;
+    k++;
+  }
+  return k;
+}
+
+static void serve(int fd) {
+  while (!stop) {
+    for (int i = 0; i < BATCH; i++) {
+      memset(&rx[i].msg_hdr, 0, sizeof rx[i].msg_hdr);
+      rx[i].msg_hdr.msg_name = &peer[i];
+      rx[i].msg_hdr.msg_namelen = sizeof peer[i];
+      rx[i].msg_hdr.msg_iov = &iov_in[i];
+      rx[i].msg_hdr.msg_iovlen = 1;
+    }
+    int n = recvmmsg(fd, rx, BATCH, MSG_WAITFORONE, NULL);
+    if (n <= 0) {
+      continue; /* EINTR, or the receive timeout: look at `stop` */
+    }
+    received += (unsigned)n;
+    int k = prepare_answers(n);
+    for (int sent = 0; sent < k;) {
+      int m = sendmmsg(fd, tx + sent, (unsigned)(k - sent), 0);
+      if (m <= 0 && !(m < 0 && errno == EINTR && !stop)) {
+        break;
+      }
+      sent += m > 0 ? m : 0;
+      answered += m > 0 ? (unsigned)m : 0;
+    }
+  }
+}
+
 int main(int argc, char **argv) {
   const char *addr = NULL, *name = "MINRESP", *answer = NULL;
   uint16_t port = 137;
@@ -102,68 +165,16 @@ int main(int argc, char **argv) {
     return 2;
   }
   struct in_addr ans;
-  inet_pton(AF_INET, answer != NULL ? answer : addr, &ans);
   uint8_t reply[128];
-  size_t reply_len = build_answer(reply, name, ans.s_addr);
+  inet_pton(AF_INET, answer != NULL ? answer : addr, &ans);
+  setup_batch(reply, build_answer(reply, name, ans.s_addr));
   int fd = open_socket(addr, port);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal; /* no SA_RESTART: recvmmsg returns EINTR */
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-
-  static uint8_t in[BATCH][SLOT];
-  static uint8_t out[BATCH][128];
-  static struct sockaddr_in peer[BATCH];
-  static struct iovec iov_in[BATCH], iov_out[BATCH];
-  static struct mmsghdr rx[BATCH], tx[BATCH];
-  for (int i = 0; i < BATCH; i++) {
-    memcpy(out[i], reply, reply_len);
-    iov_in[i].iov_base = in[i];
-    iov_in[i].iov_len = SLOT;
-    iov_out[i].iov_base = out[i];
-    iov_out[i].iov_len = reply_len;
-  }
-  unsigned long long received = 0, answered = 0;
-  while (!stop) {
-    for (int i = 0; i < BATCH; i++) {
-      memset(&rx[i].msg_hdr, 0, sizeof rx[i].msg_hdr);
-      rx[i].msg_hdr.msg_name = &peer[i];
-      rx[i].msg_hdr.msg_namelen = sizeof peer[i];
-      rx[i].msg_hdr.msg_iov = &iov_in[i];
-      rx[i].msg_hdr.msg_iovlen = 1;
-    }
-    int n = recvmmsg(fd, rx, BATCH, MSG_WAITFORONE, NULL);
-    if (n <= 0) {
-      continue;
-    }
-    received += (unsigned)n;
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-      if (rx[i].msg_len < 12) {
-        continue;
-      }
-      out[k][0] = in[i][0];
-      out[k][1] = in[i][1];
-      memset(&tx[k].msg_hdr, 0, sizeof tx[k].msg_hdr);
-      tx[k].msg_hdr.msg_name = &peer[i];
-      tx[k].msg_hdr.msg_namelen = rx[i].msg_hdr.msg_namelen;
-      tx[k].msg_hdr.msg_iov = &iov_out[k];
-      tx[k].msg_hdr.msg_iovlen = 1;
-      k++;
-    }
-    for (int sent = 0; sent < k;) {
-      int m = sendmmsg(fd, tx + sent, (unsigned)(k - sent), 0);
-      if (m <= 0) {
-        if (m < 0 && errno == EINTR && !stop) {
-          continue;
-        }
-        break;
-      }
-      sent += m;
-      answered += (unsigned)m;
-    }
-  }
+  serve(fd);
   printf("min_responder: received %llu answered %llu\n", received, answered);
   return 0;
 }

@@ -48,6 +48,7 @@ typedef struct {
 
 typedef struct {
   uint64_t sent_at[IDS]; /* 0 = free */
+  bool counted[IDS];     /* sent while measuring: its fate is counted */
   uint16_t fifo[IDS];    /* ids in send order, for timeouts */
   uint32_t head, tail;   /* fifo indices (mod IDS) */
   uint16_t next_id;
@@ -195,11 +196,12 @@ static uint16_t take_id(state_t *s, uint64_t t) {
   if (s->sent_at[id] != 0) {
     s->sent_at[id] = 0;
     s->outstanding--;
-    if (s->measuring) {
+    if (s->counted[id]) {
       s->lost++;
     }
   }
   s->sent_at[id] = t;
+  s->counted[id] = s->measuring;
   s->fifo[s->tail++ % IDS] = id;
   return id;
 }
@@ -250,8 +252,8 @@ static void on_answer(state_t *s, const uint8_t *p, unsigned len, uint64_t t) {
   uint64_t us = (t - s->sent_at[id]) / 1000u;
   s->sent_at[id] = 0;
   s->outstanding--;
-  if (!s->measuring) {
-    return;
+  if (!s->counted[id]) {
+    return; /* a warm-up query */
   }
   s->answered++;
   if (us < HIST_US) {
@@ -296,7 +298,7 @@ static void expire(state_t *s, const opts_t *o, uint64_t t) {
     if (at != 0) {
       s->sent_at[id] = 0;
       s->outstanding--;
-      if (s->measuring) {
+      if (s->counted[id]) {
         s->lost++;
       }
     }

@@ -11,9 +11,9 @@
  *  - a parsed payload lies inside its frame;
  *  - the plan respects every cap: exchanges, responses per exchange,
  *    session packet sizes, kept response bytes;
- *  - a session request is a whole session packet that nb_ssn_parse_header
- *    accepts, its length is 4 + LENGTH, and turns of a connection are
- *    numbered 1, 2, ... in order, the last one marked;
+ *  - a turn is one whole session packet by its header's LENGTH (only a
+ *    connection's last turn may be cut short), and the turns of a
+ *    connection are numbered 1, 2, ... in order, the last one marked;
  *  - UDP requests are byte copies of a frame's payload;
  *  - building the plan twice from the same frames gives the same plan. */
 #include <stdint.h>
@@ -72,20 +72,20 @@ static int build(const input_t *in, const nbt_rp_select_t *sel,
   return nbt_rp_builder_finish(b);
 }
 
+/* A turn is one whole session packet by its header's LENGTH (in RFC or,
+ * after SMB2, direct framing); only a connection's last turn may be a
+ * partial packet (the stream ended inside it). */
 static void check_ssn(const nbt_rp_exch_t *e, unsigned *turn_of, size_t nconn) {
-  nb_rd_t r;
-  nb_ssn_header_t h;
   require(e->conn >= 1 && e->conn <= nconn);
   require(e->turn == turn_of[e->conn - 1] + 1);
   turn_of[e->conn - 1] = e->turn;
   require(e->req.len == e->req.full_len && e->req.len <= NBT_RP_MAX_PKT);
-  nb_rd_init(&r, e->req.data, e->req.len);
-  nb_ssn_mode_t mode = e->req.len >= 2 && e->req.data[0] == 0 &&
-                               (e->req.data[1] & ~NB_SSN_FLAG_E) != 0
-                           ? NB_SSN_MODE_DIRECT
-                           : NB_SSN_MODE_RFC;
-  require(nb_ssn_parse_header(&r, mode, &h, NULL) == NB_OK);
-  require(e->req.len == NB_SSN_HEADER_LEN + (size_t)h.length);
+  require(e->req.len > 0);
+  size_t rfc = nbt_rp_ssn_raw_size(e->req.data, e->req.len, NB_SSN_MODE_RFC);
+  size_t dir = nbt_rp_ssn_raw_size(e->req.data, e->req.len, NB_SSN_MODE_DIRECT);
+  if (!e->last_turn) {
+    require(e->req.len == rfc || e->req.len == dir);
+  }
   for (size_t i = 0; i < e->nrec; i++) {
     require(e->rec[i].len <= NB_SSN_HEADER_LEN + NBT_RP_SSN_KEEP);
     require(e->rec[i].len <= e->rec[i].full_len);

@@ -145,7 +145,10 @@ class ProbeCtx:
                 x = self.socket()
                 socks.append(x)
                 x.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                x.bind(("0.0.0.0", extra))
+                # Bound to the unicast address: a reply to us is unicast,
+                # and the node's own broadcasts (browser announcements to
+                # BCAST:138) must not count as replies.
+                x.bind((self.client_addr or "0.0.0.0", extra))
                 self.ex.ports.add(extra)
             dst = self.bcast if bcast else self.target
             st = Step(label, "udp", proto, dst, port, s.getsockname()[1],
@@ -169,7 +172,7 @@ class ProbeCtx:
         server) and record what arrives; `answer(rx)` may return bytes to
         send back. Returns (step, socket) - the caller closes the socket."""
         s = self.socket()
-        s.bind(("0.0.0.0", port))
+        s.bind((self.client_addr or "0.0.0.0", port))  # unicast only
         st = Step(label, "listen", proto, "", port, port)
         self._add(st)
         st.t0 = time.time()

@@ -285,12 +285,14 @@ def markdown(out, results, summary, meta):
          "| verdict | probes |", "|---|---|"]
     L += [f"| {k} | {v} |" for k, v in summary["counts"].items() if v]
     L += ["", "| RFC section | probes | conforms | like Samba | "
-          "Samba deviates | differs |", "|---|---|---|---|---|---|"]
+          "Samba deviates | differs | unspecified |",
+          "|---|---|---|---|---|---|---|"]
     for section, rs in by_section(results).items():
         c = {k: sum(r.verdict == k for r in rs) for k in COLOURS}
         L.append(f"| {section} | {len(rs)} | {c['conforms']} | "
                  f"{c['deviates-like-Samba']} | "
-                 f"{c['Samba-deviates-from-RFC']} | {c['differs']} |")
+                 f"{c['Samba-deviates-from-RFC']} | {c['differs']} | "
+                 f"{c['unspecified']} |")
     dev = [r for r in results if r.ref_rfc == "fail"]
     if dev:
         L += ["", "Samba deviations from the RFC found in this run:", ""]

@@ -10,6 +10,7 @@
 #include "nb/nsnode.h"
 #include "nb/smb_browse.h"
 #include "nb/ssn.h"
+#include "nb/ssnclient.h"
 #include "nb/ssnsrv.h"
 #include "nb/wire.h"
 

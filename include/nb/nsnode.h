@@ -387,7 +387,9 @@ NB_API void nb_nsnode_shutdown(nb_nsnode_t *n, uint64_t now_ms);
  * queue is empty. */
 NB_API bool nb_nsnode_done(const nb_nsnode_t *n);
 
-/* Feed one received UDP payload (borrowed for the call only). `src_ip` and
+/* WARNING: parses untrusted network data (with nb_ns_parse()).
+ *
+ * Feed one received UDP payload (borrowed for the call only). `src_ip` and
  * `src_port` are the sender's; `was_broadcast` says the datagram was sent
  * to a broadcast address. Returns NB_NSNODE_DROP_NONE when the packet was
  * acted on, otherwise why it was dropped (also counted). Never fails in any

@@ -41,12 +41,23 @@ typedef enum {
   K_PORT,
   K_RATE_LIMIT,
   K_RATE_LIMIT_GLOBAL,
+  K_SESSION_PORT,
+  K_FORWARD,
+  K_ROUTE,
+  K_SESSION_LIMIT,
+  K_REQUEST_TIMEOUT,
+  K_CONNECT_TIMEOUT,
+  K_IDLE_TIMEOUT,
+  K_KEEPALIVE,
+  K_BUFFER_HIGH,
+  K_BUFFER_LOW,
   K_COUNT
 } key_id_t;
 
-typedef enum { SEC_GLOBAL, SEC_NAME_SERVICE, SEC_COUNT } section_t;
+typedef enum { SEC_GLOBAL, SEC_NAME_SERVICE, SEC_SESSION, SEC_COUNT } section_t;
 
-static const char *const section_names[SEC_COUNT] = {"global", "name-service"};
+static const char *const section_names[SEC_COUNT] = {"global", "name-service",
+                                                     "session"};
 
 /* Value kinds, each with one setter below. */
 typedef enum {
@@ -62,7 +73,9 @@ typedef enum {
   V_PATH,
   V_LOG_LEVEL,
   V_PORT,
-  V_RATE
+  V_RATE,
+  V_ROUTE,
+  V_SESSION_NUM
 } kind_t;
 
 typedef struct {
@@ -89,6 +102,16 @@ static const key_def_t keys[K_COUNT] = {
     [K_PORT] = {"port", SEC_NAME_SERVICE, V_PORT},
     [K_RATE_LIMIT] = {"rate-limit", SEC_NAME_SERVICE, V_RATE},
     [K_RATE_LIMIT_GLOBAL] = {"rate-limit-global", SEC_NAME_SERVICE, V_RATE},
+    [K_SESSION_PORT] = {"session-port", SEC_SESSION, V_SESSION_NUM},
+    [K_FORWARD] = {"forward", SEC_SESSION, V_ROUTE},
+    [K_ROUTE] = {"route", SEC_SESSION, V_ROUTE},
+    [K_SESSION_LIMIT] = {"session-limit", SEC_SESSION, V_SESSION_NUM},
+    [K_REQUEST_TIMEOUT] = {"request-timeout", SEC_SESSION, V_SESSION_NUM},
+    [K_CONNECT_TIMEOUT] = {"connect-timeout", SEC_SESSION, V_SESSION_NUM},
+    [K_IDLE_TIMEOUT] = {"idle-timeout", SEC_SESSION, V_SESSION_NUM},
+    [K_KEEPALIVE] = {"keepalive", SEC_SESSION, V_SESSION_NUM},
+    [K_BUFFER_HIGH] = {"buffer-high", SEC_SESSION, V_SESSION_NUM},
+    [K_BUFFER_LOW] = {"buffer-low", SEC_SESSION, V_SESSION_NUM},
 };
 
 /* Maps an offset in a joined smb.conf line back to line and column. */
@@ -545,6 +568,75 @@ static nb_err_t set_list(nb_config_t *c, key_id_t k, const val_t *v,
   }
 }
 
+/* ---- [session] (issue 7): routes and session service numbers ---------
+ */
+
+/* `forward NAME=IP:PORT` and `route NAME ACTION ...` (nb/ssnsrv.h) fill
+ * one route table: a later source that sets either replaces it. */
+static nb_err_t add_route(nb_config_t *c, key_id_t k, const val_t *v,
+                          nb_config_error_t *e) {
+  nb_diag_t d = {NB_OK, 0, NULL};
+  nb_err_t err;
+  if (c->src_of[K_ROUTE] != c->src) {
+    c->src_of[K_ROUTE] = c->src;
+    c->n_routes = 0;
+  }
+  if (c->n_routes >= NB_CONFIG_MAX_ROUTES) {
+    return fail(e, v, 0, "too many routes (at most 32)");
+  }
+  err = k == K_FORWARD
+            ? nb_ssnsrv_forward_parse(&c->routes[c->n_routes], v->p, v->len, &d)
+            : nb_ssnsrv_route_parse(&c->routes[c->n_routes], v->p, v->len, &d);
+  if (err != NB_OK) {
+    return fail(e, v, d.offset < v->len ? d.offset : v->len,
+                d.field != NULL ? d.field : "bad route");
+  }
+  c->n_routes++;
+  return NB_OK;
+}
+
+static nb_err_t set_session_number(nb_config_t *c, key_id_t k, const val_t *v,
+                                   nb_config_error_t *e) {
+  static const struct {
+    key_id_t k;
+    uint32_t min, max;
+    const char *what;
+  } lim[] = {
+      {K_SESSION_PORT, 1, 65535, "port not 1..65535"},
+      {K_SESSION_LIMIT, 1, 1000000, "session limit not 1..1000000"},
+      {K_REQUEST_TIMEOUT, 1, 3600, "timeout not 1..3600 s"},
+      {K_CONNECT_TIMEOUT, 1, 3600, "timeout not 1..3600 s"},
+      {K_IDLE_TIMEOUT, 0, 604800, "idle timeout not 0..604800 s"},
+      {K_KEEPALIVE, 0, 86400, "keepalive not 0..86400 s"},
+      {K_BUFFER_HIGH, 4096, 1u << 26, "buffer-high not 4096..64 MiB"},
+      {K_BUFFER_LOW, 0, 1u << 26, "buffer-low not 0..64 MiB"},
+  };
+  uint32_t *dst[] = {NULL,
+                     &c->session_limit,
+                     &c->request_timeout_s,
+                     &c->connect_timeout_s,
+                     &c->idle_timeout_s,
+                     &c->keepalive_s,
+                     &c->buffer_high,
+                     &c->buffer_low};
+  for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++) {
+    uint32_t n = 0;
+    if (lim[i].k != k) {
+      continue;
+    }
+    if (!parse_uint(v->p, v->len, lim[i].max, &n) || n < lim[i].min) {
+      return fail(e, v, 0, lim[i].what);
+    }
+    if (k == K_SESSION_PORT) {
+      c->session_port = (uint16_t)n;
+    } else {
+      *dst[i] = n;
+    }
+    return NB_OK;
+  }
+  return fail(e, v, 0, "unknown session key");
+}
+
 static nb_err_t set_value(nb_config_t *c, key_id_t k, const val_t *v,
                           nb_config_error_t *e) {
   switch (k) {
@@ -572,6 +664,18 @@ static nb_err_t set_value(nb_config_t *c, key_id_t k, const val_t *v,
   case K_RATE_LIMIT:
   case K_RATE_LIMIT_GLOBAL:
     return set_number(c, k, v, e);
+  case K_FORWARD:
+  case K_ROUTE:
+    return add_route(c, k, v, e);
+  case K_SESSION_PORT:
+  case K_SESSION_LIMIT:
+  case K_REQUEST_TIMEOUT:
+  case K_CONNECT_TIMEOUT:
+  case K_IDLE_TIMEOUT:
+  case K_KEEPALIVE:
+  case K_BUFFER_HIGH:
+  case K_BUFFER_LOW:
+    return set_session_number(c, k, v, e);
   default:
     return set_list(c, k, v, e);
   }
@@ -601,6 +705,14 @@ void nb_config_init(nb_config_t *c) {
   c->port = 137;
   c->rate_limit = 20; /* the engine's defaults */
   c->rate_limit_global = 2000;
+  c->session_port = 139; /* [session]: nb/ssnsrv.h defaults */
+  c->session_limit = 1000;
+  c->request_timeout_s = NB_SSNSRV_REQUEST_TIMEOUT_MS / 1000u;
+  c->connect_timeout_s = NB_SSNSRV_CONNECT_TIMEOUT_MS / 1000u;
+  c->idle_timeout_s = 0;
+  c->keepalive_s = 60;
+  c->buffer_high = NB_SSNSRV_BUF_HIGH;
+  c->buffer_low = NB_SSNSRV_BUF_LOW;
   c->src = 1;
 }
 
@@ -1189,6 +1301,50 @@ static void write_process(const nb_config_t *c, char *buf, size_t cap,
   out_line(buf, cap, n, K_RATE_LIMIT_GLOBAL, t);
 }
 
+/* [session]: numbers, then one `route` line per route (forwards too). */
+static void write_session(const nb_config_t *c, char *buf, size_t cap,
+                          size_t *n) {
+  const uint32_t vals[] = {c->session_port,      c->session_limit,
+                           c->request_timeout_s, c->connect_timeout_s,
+                           c->idle_timeout_s,    c->keepalive_s,
+                           c->buffer_high,       c->buffer_low};
+  const key_id_t ks[] = {K_SESSION_PORT,    K_SESSION_LIMIT, K_REQUEST_TIMEOUT,
+                         K_CONNECT_TIMEOUT, K_IDLE_TIMEOUT,  K_KEEPALIVE,
+                         K_BUFFER_HIGH,     K_BUFFER_LOW};
+  char t[NB_SSNSRV_ROUTE_TEXT_MAX];
+  out_str(buf, cap, n, "\n[session]\n");
+  for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+    snprintf(t, sizeof t, "%u", vals[i]);
+    out_line(buf, cap, n, ks[i], t);
+  }
+  for (size_t i = 0; i < c->n_routes; i++) {
+    nb_ssnsrv_route_to_text(&c->routes[i], t, sizeof t);
+    out_line(buf, cap, n, K_ROUTE, t);
+  }
+}
+
+static bool session_equal(const nb_config_t *a, const nb_config_t *b) {
+  char ta[NB_SSNSRV_ROUTE_TEXT_MAX];
+  char tb[NB_SSNSRV_ROUTE_TEXT_MAX];
+  if (a->session_port != b->session_port ||
+      a->session_limit != b->session_limit ||
+      a->request_timeout_s != b->request_timeout_s ||
+      a->connect_timeout_s != b->connect_timeout_s ||
+      a->idle_timeout_s != b->idle_timeout_s ||
+      a->keepalive_s != b->keepalive_s || a->buffer_high != b->buffer_high ||
+      a->buffer_low != b->buffer_low || a->n_routes != b->n_routes) {
+    return false;
+  }
+  for (size_t i = 0; i < a->n_routes; i++) {
+    nb_ssnsrv_route_to_text(&a->routes[i], ta, sizeof ta);
+    nb_ssnsrv_route_to_text(&b->routes[i], tb, sizeof tb);
+    if (strcmp(ta, tb) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
 size_t nb_config_write(const nb_config_t *c, char *buf, size_t cap) {
   size_t n = 0;
   if (cap > 0) {
@@ -1198,6 +1354,7 @@ size_t nb_config_write(const nb_config_t *c, char *buf, size_t cap) {
   write_names(c, buf, cap, &n);
   write_resolution(c, buf, cap, &n);
   write_process(c, buf, cap, &n);
+  write_session(c, buf, cap, &n);
   return n;
 }
 
@@ -1238,7 +1395,7 @@ bool nb_config_equal(const nb_config_t *a, const nb_config_t *b) {
          strcmp(a->pid_file, b->pid_file) == 0 &&
          a->log_level == b->log_level && a->syslog == b->syslog &&
          a->port == b->port && a->rate_limit == b->rate_limit &&
-         a->rate_limit_global == b->rate_limit_global;
+         a->rate_limit_global == b->rate_limit_global && session_equal(a, b);
 }
 
 size_t nb_config_format_error(const nb_config_error_t *e, const char *source,

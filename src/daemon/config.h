@@ -27,6 +27,7 @@
 
 #include "nb/err.h"
 #include "nb/name.h"
+#include "nb/ssnsrv.h"
 
 #define NB_CONFIG_MAX_ALIASES 8
 #define NB_CONFIG_MAX_IFACES 16
@@ -38,6 +39,7 @@
 #define NB_CONFIG_LINE_MAX 1024
 #define NB_CONFIG_FILE_MAX (256u * 1024u)
 #define NB_CONFIG_PREFIX_UNSET 0xff /* address given without /len */
+#define NB_CONFIG_MAX_ROUTES 32     /* [session] route table */
 #define NB_CONFIG_CONTROL_DEFAULT "/run/nbtd/nbtd.sock"
 
 /* Node types (RFC 1001 10): the letters the flags and files use. */
@@ -109,6 +111,18 @@ typedef struct nb_config {
   uint16_t port;              /* UDP port, 137 */
   uint32_t rate_limit;        /* responses/s to one source, 0 = none */
   uint32_t rate_limit_global; /* responses/s to all sources, 0 = none */
+  /* [session] (issue 7): TCP 139 and the forwarder. The service runs when
+   * the route table is not empty; `forward` and `route` fill one list. */
+  uint16_t session_port; /* TCP port, 139 */
+  nb_ssnsrv_route_t routes[NB_CONFIG_MAX_ROUTES];
+  size_t n_routes;
+  uint32_t session_limit;     /* sessions at once; 0x83 beyond (1000) */
+  uint32_t request_timeout_s; /* SESSION REQUEST wait (10) */
+  uint32_t connect_timeout_s; /* backend connect and answer (10) */
+  uint32_t idle_timeout_s;    /* no message bytes: close; 0 = never */
+  uint32_t keepalive_s;       /* KEEP ALIVE to idle clients; 0 = never */
+  uint32_t buffer_high;       /* bytes held per direction: stop reading */
+  uint32_t buffer_low;        /* ... resume at or below */
   /* which source last set each key (for list replacement); internal */
   uint8_t src_of[32];
   uint8_t src;

@@ -16,6 +16,7 @@
 #include "nb/nb.h"
 #include "privs.h"
 #include "svc_ns.h"
+#include "svc_session.h"
 #include "udp.h"
 
 enum { EXIT_USAGE = 2 };
@@ -259,6 +260,7 @@ typedef struct {
   uv_loop_t loop;
   nb_daemon_t d;
   nb_svc_ns_t *ns;
+  nb_svc_ssn_t *ssn; /* session service and forwarder (issue 7) */
   nb_control_t *ctl;
 } nbtd_t;
 
@@ -274,6 +276,7 @@ static int setup(nbtd_t *t, const nb_config_t *c, uid_t uid, gid_t gid) {
   }
   log_start(&t->d);
   t->ns = nb_svc_ns_new();
+  t->ssn = nb_svc_ssn_new();
   /* The default path needs root (/run); without root and without an
    * explicit --control, run without the socket rather than fail. */
   bool optional =
@@ -281,7 +284,8 @@ static int setup(nbtd_t *t, const nb_config_t *c, uid_t uid, gid_t gid) {
   t->ctl = c->control[0] != '\0'
                ? nb_control_new(c->control, optional, uid, gid)
                : NULL;
-  if (t->ns == NULL || (c->control[0] != '\0' && t->ctl == NULL)) {
+  if (t->ns == NULL || t->ssn == NULL ||
+      (c->control[0] != '\0' && t->ctl == NULL)) {
     nb_log_err("out of memory");
     return -1;
   }
@@ -289,6 +293,7 @@ static int setup(nbtd_t *t, const nb_config_t *c, uid_t uid, gid_t gid) {
     nb_daemon_add_service(&t->d, &nb_control_ops, t->ctl);
   }
   nb_daemon_add_service(&t->d, &nb_svc_ns_ops, t->ns);
+  nb_daemon_add_service(&t->d, &nb_svc_ssn_ops, t->ssn);
   return nb_daemon_start(&t->d) == 0 ? 0 : -1;
 }
 
@@ -350,6 +355,7 @@ static int run(const nb_config_t *c, const opts_t *o) {
     (void)unlink(c->pid_file);
   }
   nb_svc_ns_free(t.ns);
+  nb_svc_ssn_free(t.ssn);
   nb_control_free(t.ctl);
   nb_udp_global_free();
   nb_log_notice(rc == 0 ? "stopped" : "start-up failed");

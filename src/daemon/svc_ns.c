@@ -383,6 +383,42 @@ static void add_name(nb_svc_ns_t *s, const char *name, uint8_t suffix,
   s->n_names++;
 }
 
+/* Issue 7: the called name of each session route (unique, upper-cased,
+ * in the node's scope unless the route gives one), so that a NetBIOS-only
+ * client finds the forwarder by name, as the seed's netbios-fwd did with
+ * XYKON-2<20>. `*SMBSERVER` and names already claimed are skipped. */
+static void add_route_names(nb_svc_ns_t *s) {
+  const nb_config_t *c = s->d->cfg;
+  char t[NB_NAME_TEXT_MAX];
+  for (size_t i = 0; i < c->n_routes && s->n_names < NS_MAX_NAMES; i++) {
+    nb_name_t n = c->routes[i].name;
+    if (n.bytes[0] == '*') {
+      continue;
+    }
+    for (size_t j = 0; j < NB_NAME_CHARS; j++) {
+      if (n.bytes[j] >= 'a' && n.bytes[j] <= 'z') {
+        n.bytes[j] = (uint8_t)(n.bytes[j] - 'a' + 'A');
+      }
+    }
+    if (n.scope_len == 0 && c->scope[0] != '\0') {
+      (void)nb_name_set_scope(&n, c->scope, strlen(c->scope), NULL);
+    }
+    ns_name_t *r = &s->names[s->n_names];
+    if (record(s, &n) != NULL) {
+      continue;
+    }
+    r->name = n;
+    r->group = false;
+    r->state = NS_REGISTERING;
+    if (nb_nsnode_add_name(s->node, &r->name, 0, now_ms(s)) != NB_OK) {
+      nb_log_err("name-service: cannot add route name %s",
+                 text(&r->name, t, sizeof t));
+      continue;
+    }
+    s->n_names++;
+  }
+}
+
 /* nmbd's set (source3/nmbd/nmbd_mynames.c): <00> <03> <20> unique for the
  * name and each alias; the workgroup's <00> and <1e> as groups. */
 static void add_names(nb_svc_ns_t *s) {
@@ -399,6 +435,7 @@ static void add_names(nb_svc_ns_t *s) {
   }
   add_name(s, c->workgroup.s, NB_SUFFIX_WORKSTATION, true);
   add_name(s, c->workgroup.s, NB_SUFFIX_BROWSER_ELECTION, true);
+  add_route_names(s);
 }
 
 static int ns_start(void *self, nb_daemon_t *d) {

@@ -510,6 +510,13 @@ static nb_nsnode_drop_t recv_one(nb_nsnode_t *n, const uint8_t *pkt, size_t len,
   return on_response(n, &n->msg, src, bcast);
 }
 
+/* WARNING: parses untrusted network data.
+ *
+ * Every datagram goes through nb_ns_parse() (RFC 1002 4.2.1, whose
+ * diagrams are in nb/ns.h) into the engine's scratch model, then to the
+ * handler of its kind. Nothing here reads the bytes directly; every
+ * handler checks the counts it relies on (a question, an answer, an NB
+ * entry) before using them, and every outcome is a counted drop reason. */
 nb_nsnode_drop_t nb_nsnode_recv(nb_nsnode_t *n, const uint8_t *pkt, size_t len,
                                 uint32_t src_ip, uint16_t src_port,
                                 bool was_broadcast, uint64_t now_ms) {

@@ -256,6 +256,31 @@ static int parse_args(lookup_t *L, int argc, char **argv) {
   return 0;
 }
 
+/* Options and names into `L`; NBT_EXIT_OK or NBT_EXIT_USAGE. */
+static int setup(lookup_t *L, int argc, char **argv) {
+  memset(L, 0, sizeof *L);
+  L->copts.port = 137;
+  L->q.via = NB_NSNODE_VIA_BCAST;
+  L->q.flags = NB_NSNODE_Q_NO_CACHE;
+  if (parse_args(L, argc, argv) != 0 || L->n == 0) {
+    lookup_usage(stderr);
+    return NBT_EXIT_USAGE;
+  }
+  size_t n = L->n;
+  L->n = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (parse_name(L, L->text[i]) != 0) {
+      return NBT_EXIT_USAGE;
+    }
+  }
+  if (L->q.via == NB_NSNODE_VIA_BCAST) {
+    L->q.flags |= NB_NSNODE_Q_COLLECT; /* every responder, like nmblookup */
+  }
+  L->q.port = L->copts.port;
+  L->copts.scope = L->scope != NULL ? L->scope : "";
+  return NBT_EXIT_OK;
+}
+
 int nbt_cmd_lookup(int argc, char **argv) {
   static lookup_t L;
   static nbt_ns_client_t c;
@@ -269,34 +294,18 @@ int nbt_cmd_lookup(int argc, char **argv) {
       return status_instead(argc, argv);
     }
   }
-  memset(&L, 0, sizeof L);
-  L.copts.port = 137;
-  L.q.via = NB_NSNODE_VIA_BCAST;
-  L.q.flags = NB_NSNODE_Q_NO_CACHE;
-  if (parse_args(&L, argc, argv) != 0 || L.n == 0) {
-    lookup_usage(stderr);
-    return NBT_EXIT_USAGE;
+  int rc = setup(&L, argc, argv);
+  if (rc != NBT_EXIT_OK) {
+    return rc;
   }
-  size_t n = L.n;
-  L.n = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (parse_name(&L, L.text[i]) != 0) {
-      return NBT_EXIT_USAGE;
-    }
-  }
-  if (L.q.via == NB_NSNODE_VIA_BCAST) {
-    L.q.flags |= NB_NSNODE_Q_COLLECT; /* every responder, like nmblookup */
-  }
-  L.q.port = L.copts.port;
-  L.copts.scope = L.scope != NULL ? L.scope : "";
   if (nbt_ns_client_open(&c, &L.copts, err, sizeof err) != 0) {
     fprintf(stderr, "nbt: lookup: %s\n", err);
     return NBT_EXIT_ERROR;
   }
   L.c = &c;
-  int rc = start_next(&L)
-               ? nbt_ns_client_run(&c, on_event, &L, 660000, err, sizeof err)
-               : 0;
+  rc = start_next(&L)
+           ? nbt_ns_client_run(&c, on_event, &L, 660000, err, sizeof err)
+           : 0;
   nbt_ns_client_close(&c);
   if (rc < 0) {
     fprintf(stderr, "nbt: lookup: %s\n", err);

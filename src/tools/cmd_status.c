@@ -182,6 +182,20 @@ static int question(status_t *S) {
   return 0;
 }
 
+/* One request per address; a refused one is a failure at once. */
+static void start_all(status_t *S, nbt_ns_client_t *c) {
+  for (size_t i = 0; i < S->n; i++) {
+    if (nb_nsnode_status(c->node, S->addr[i],
+                         S->qname_text != NULL ? &S->qname : NULL, &S->q,
+                         nbt_ns_client_now(c), &S->handle[i]) == NB_OK) {
+      S->pending++;
+    } else {
+      S->done[i] = true;
+      S->res[i].result = NB_NSNODE_FAILED;
+    }
+  }
+}
+
 int nbt_cmd_status(int argc, char **argv) {
   static status_t S;
   static nbt_ns_client_t c;
@@ -205,16 +219,7 @@ int nbt_cmd_status(int argc, char **argv) {
     fprintf(stderr, "nbt: status: %s\n", err);
     return NBT_EXIT_ERROR;
   }
-  for (size_t i = 0; i < S.n; i++) {
-    if (nb_nsnode_status(c.node, S.addr[i],
-                         S.qname_text != NULL ? &S.qname : NULL, &S.q,
-                         nbt_ns_client_now(&c), &S.handle[i]) == NB_OK) {
-      S.pending++;
-    } else {
-      S.done[i] = true;
-      S.res[i].result = NB_NSNODE_FAILED;
-    }
-  }
+  start_all(&S, &c);
   int rc = S.pending > 0
                ? nbt_ns_client_run(&c, on_event, &S, 660000, err, sizeof err)
                : 0;

@@ -21,6 +21,7 @@ static const nbt_command_t commands[] = {
     {"lookup", nbt_cmd_lookup, "resolve names (like nmblookup -B/-U/-A)"},
     {"status", nbt_cmd_status, "ask nodes for their name tables"},
     {"stats", nbt_cmd_stats, "print nbtd's counters"},
+    {"session", nbt_cmd_session, "open a NetBIOS session, send messages"},
 };
 
 static void usage(FILE *f) {

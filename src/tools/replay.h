@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "nb/ssn.h"
 #include "replay_frame.h"
 
 #define NBT_RP_PORT_NS 137  /* RFC 1002 4.2 */
@@ -121,9 +122,9 @@ void nbt_rp_plan_note(nbt_rp_plan_t *plan, const char *fmt, ...)
 
 /* The size (4 + LENGTH) of the session packet whose header starts `hdr`
  * (`have` bytes of it), from the header alone, without judging it; 0 while
- * fewer than 4 bytes are there. Used once the framer has refused a stream.
- * Needs nb/ssn.h's nb_ssn_mode_t: `mode` is an nb_ssn_mode_t. */
-size_t nbt_rp_ssn_raw_size(const uint8_t *hdr, size_t have, int mode);
+ * fewer than 4 bytes are there. Used once the framer has refused a
+ * stream. */
+size_t nbt_rp_ssn_raw_size(const uint8_t *hdr, size_t have, nb_ssn_mode_t mode);
 
 /* Duplicate `len` bytes (of which `keep` are stored) into `m`; false when
  * out of memory. */

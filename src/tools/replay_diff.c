@@ -21,8 +21,9 @@
  *    and the rest are compared as "zero" or "set".
  *  - SSN: packet count, then per packet the type; LENGTH and the code of
  *    control packets (the RETARGET address normalised as above); for a
- *    SESSION MESSAGE only the SMB protocol magic and SMB command; and
- *    whether the server closed the connection.
+ *    SESSION MESSAGE only the SMB protocol magic and SMB command (a
+ *    different NT status is a note); and whether the server closed the
+ *    connection.
  *  - DGM: count, then MSG_TYPE, ERROR_CODE and DESTINATION_NAME. */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -411,6 +412,33 @@ static void ssn_text(const nbt_rp_msg_t *m, uint32_t server, char *buf,
   }
 }
 
+/* The status of an SMB message as text ("0xc000006d"), or "" when the
+ * packet is not a SESSION MESSAGE carrying SMB1 or SMB2: a 32-bit
+ * little-endian NT status after the command ([MS-CIFS] 2.2.3.1) or at
+ * offset 8 ([MS-SMB2] 2.2.1). Reported as a note only: the comparison
+ * itself stops at magic and command. */
+static void smb_status(const nbt_rp_msg_t *m, char *buf, size_t cap) {
+  nb_rd_t r;
+  uint8_t type = 1;
+  uint32_t magic = 0;
+  uint32_t st = 0;
+  size_t skip = 0;
+  buf[0] = '\0';
+  nb_rd_init(&r, m->data, m->len);
+  if (nb_rd_u8(&r, &type) != NB_OK || type != NB_SSN_SESSION_MESSAGE ||
+      nb_rd_skip(&r, 3) != NB_OK || nb_rd_be32(&r, &magic) != NB_OK) {
+    return;
+  }
+  skip = magic == 0xff534d42u ? 1 : magic == 0xfe534d42u ? 4 : 0;
+  if (skip == 0 || nb_rd_skip(&r, skip) != NB_OK ||
+      nb_rd_be32(&r, &st) != NB_OK) {
+    return;
+  }
+  st =
+      (st >> 24) | ((st >> 8) & 0xff00u) | ((st << 8) & 0xff0000u) | (st << 24);
+  snprintf(buf, cap, "0x%08lx", (unsigned long)st);
+}
+
 static void cmp_ssn(nbt_rp_result_t *res, const nbt_rp_exch_t *e,
                     const rp_norm_t *nm) {
   cmp_u(res, e->nrec, res->nlive, "packets", false);
@@ -420,6 +448,13 @@ static void cmp_ssn(nbt_rp_result_t *res, const nbt_rp_exch_t *e,
     ssn_text(&e->rec[i], nm->rec_server, ta, sizeof ta);
     ssn_text(&res->live[i], nm->live_server, tb, sizeof tb);
     cmp_text(res, ta, tb, "resp[%zu]", i);
+    smb_status(&e->rec[i], ta, sizeof ta);
+    smb_status(&res->live[i], tb, sizeof tb);
+    if (ta[0] != '\0' && tb[0] != '\0' && strcmp(ta, tb) != 0) {
+      char f[NBT_RP_FIELD_MAX];
+      snprintf(f, sizeof f, "resp[%zu].smb_status", i);
+      nbt_rp_diff_add(res, true, f, ta, tb);
+    }
   }
   cmp_text(res, e->rec_closed ? "closed" : "open",
            res->live_closed ? "closed" : "open", "connection");

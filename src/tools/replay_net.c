@@ -43,7 +43,8 @@ typedef struct rp_tcp {
   unsigned conn; /* recorded connection number; 0 = free slot */
   int fd;
   bool eof;
-  bool broken; /* framing failed: nothing more is read */
+  bool broken; /* out of memory: nothing more is read */
+  bool raw;    /* the framer refused the stream: cut by LENGTH */
   nb_ssn_framer_t fr;
   uint8_t in[RP_INBUF]; /* received, not yet framed */
   size_t in_len;
@@ -280,10 +281,39 @@ static void pkt_keep(rp_tcp_t *t, const uint8_t *p, size_t n) {
   t->pkt_full += n;
 }
 
+static bool tcp_packet_done(rp_tcp_t *t, nbt_rp_result_t *res) {
+  if (!add_live(res, t->pkt, t->pkt_len, t->pkt_full)) {
+    t->broken = true;
+  }
+  t->pkt_len = 0;
+  t->pkt_full = 0;
+  return true;
+}
+
+/* After the framer refused the target's stream: cut by LENGTH alone. */
+static bool tcp_raw_one(rp_tcp_t *t, nbt_rp_result_t *res) {
+  while (t->in_len > 0 && !t->broken) {
+    size_t want = nbt_rp_ssn_raw_size(t->pkt, t->pkt_len, t->fr.mode);
+    size_t need = want ? want - t->pkt_full : NB_SSN_HEADER_LEN - t->pkt_full;
+    size_t take = need < t->in_len ? need : t->in_len;
+    pkt_keep(t, t->in, take);
+    memmove(t->in, t->in + take, t->in_len - take);
+    t->in_len -= take;
+    want = nbt_rp_ssn_raw_size(t->pkt, t->pkt_len, t->fr.mode);
+    if (want != 0 && t->pkt_full == want) {
+      return tcp_packet_done(t, res);
+    }
+  }
+  return false;
+}
+
 /* Frame buffered bytes until one packet completes (true) or they run out
  * (false). The SMB2 switch to direct framing follows replay_plan.c. */
 static bool tcp_frame_one(rp_tcp_t *t, nbt_rp_result_t *res) {
   static const uint8_t smb2[4] = {0xfe, 'S', 'M', 'B'};
+  if (t->raw) {
+    return tcp_raw_one(t, res);
+  }
   while (!t->broken) {
     nb_ssn_event_t ev;
     size_t used = 0;
@@ -295,24 +325,16 @@ static bool tcp_frame_one(rp_tcp_t *t, nbt_rp_result_t *res) {
       return false;
     }
     if (ev.kind == NB_SSN_EV_ERROR) {
-      snprintf(res->error, sizeof res->error, "target stream: %s at %zu (%s)",
-               nb_errname(ev.diag.err), ev.diag.offset,
-               ev.diag.field ? ev.diag.field : "");
-      t->broken = true;
-      return false;
+      t->raw = true; /* as replay_plan.c does with the capture */
+      return tcp_raw_one(t, res);
     }
     if (ev.kind == NB_SSN_EV_CONTROL || ev.kind == NB_SSN_EV_MSG_END) {
       bool is2 = t->pkt_len >= 8 && t->pkt[0] == 0 &&
                  memcmp(t->pkt + NB_SSN_HEADER_LEN, smb2, 4) == 0;
-      if (!add_live(res, t->pkt, t->pkt_len, t->pkt_full)) {
-        t->broken = true;
-      }
-      t->pkt_len = 0;
-      t->pkt_full = 0;
       if (is2 && t->fr.mode == NB_SSN_MODE_RFC) {
         (void)nb_ssn_framer_set_mode(&t->fr, NB_SSN_MODE_DIRECT);
       }
-      return true;
+      return tcp_packet_done(t, res);
     }
   }
   return false;

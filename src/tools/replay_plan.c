@@ -63,6 +63,7 @@ typedef struct rp_conn {
   unsigned turns;
   size_t cur; /* exchange index of the latest turn, or NO_TURN */
   bool past_limit, cli_closed, srv_closed, had_data;
+  bool midstream;           /* began before the capture: not replayed */
   unsigned long last_frame; /* of the latest segment of this connection */
   double last_ts;
   rp_dir_t c2s, s2c;
@@ -303,7 +304,11 @@ static void dir_free(rp_dir_t *d) {
   }
 }
 
-static rp_conn_t *conn_new(rp_build_t *b, const nbt_rp_pkt_t *p) {
+/* A connection whose first segment in the capture is not a SYN began
+ * before the capture did: its session request (and whatever else set up
+ * the session) is missing, so it cannot be replayed faithfully. Its
+ * segments are tracked and ignored; it gets no connection number. */
+static rp_conn_t *conn_new(rp_build_t *b, const nbt_rp_pkt_t *p, bool syn) {
   if (b->nconns == NBT_RP_MAX_CONN) {
     return NULL;
   }
@@ -316,7 +321,16 @@ static rp_conn_t *conn_new(rp_build_t *b, const nbt_rp_pkt_t *p) {
   c->cport = p->sport;
   c->srv = p->dst;
   c->sport = p->dport;
-  c->id = ++b->plan->nconn;
+  c->midstream = !syn;
+  c->id = syn ? ++b->plan->nconn : 0;
+  if (!syn) {
+    char a[16];
+    nbt_rp_ip4_text(p->src, a);
+    nbt_rp_plan_note(b->plan,
+                     "a connection from %s:%u began before the capture "
+                     "(no SYN): not replayed",
+                     a, p->sport);
+  }
   c->cur = NO_TURN;
   (void)nb_ssn_framer_init(&c->c2s.fr, NB_SSN_MODE_RFC, 0);
   (void)nb_ssn_framer_init(&c->s2c.fr, NB_SSN_MODE_RFC, 0);
@@ -327,7 +341,8 @@ static rp_conn_t *conn_new(rp_build_t *b, const nbt_rp_pkt_t *p) {
 /* The connection of a client-to-server segment `p` (addresses as sent by
  * the client). A SYN on a tuple that already carried data or closed starts
  * a new connection. */
-static rp_conn_t *conn_find(rp_build_t *b, const nbt_rp_pkt_t *p, bool syn) {
+static rp_conn_t *conn_find(rp_build_t *b, const nbt_rp_pkt_t *p, bool syn,
+                            bool any_syn) {
   for (unsigned i = b->nconns; i-- > 0;) {
     rp_conn_t *c = b->conns[i];
     if (c->cli == p->src && c->cport == p->sport && c->srv == p->dst &&
@@ -338,7 +353,7 @@ static rp_conn_t *conn_find(rp_build_t *b, const nbt_rp_pkt_t *p, bool syn) {
       return c;
     }
   }
-  rp_conn_t *c = conn_new(b, p);
+  rp_conn_t *c = conn_new(b, p, any_syn);
   if (c == NULL && b->plan->ignored++ == 0) {
     nbt_rp_plan_note(b->plan, "more than %d TCP connections: rest ignored",
                      NBT_RP_MAX_CONN);
@@ -603,8 +618,13 @@ static void tcp_pkt(rp_build_t *b, unsigned long frame, double ts,
   }
   bool syn =
       (p->tcp_flags & (NBT_RP_TCP_SYN | NBT_RP_TCP_ACK)) == NBT_RP_TCP_SYN;
-  rp_conn_t *c = conn_find(b, &key, syn && client);
+  rp_conn_t *c =
+      conn_find(b, &key, syn && client, (p->tcp_flags & NBT_RP_TCP_SYN) != 0);
   if (c == NULL) {
+    return;
+  }
+  if (c->midstream) {
+    b->plan->ignored++;
     return;
   }
   rp_dir_t *d = client ? &c->c2s : &c->s2c;

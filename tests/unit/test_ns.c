@@ -1329,6 +1329,69 @@ static void test_short_statistics_accessor(void **state) {
   assert_memory_equal(&s, &t, sizeof s);
 }
 
+/* nb_ns_parse() initialises only what it does not overwrite: parsing into
+ * a model full of garbage must give what parsing into a zeroed one gives. */
+static void assert_same_parse(const char *hex) {
+  static nb_ns_msg_t clean;
+  static nb_ns_msg_t dirty;
+  uint8_t buf[BUF_MAX];
+  size_t len = nb_test_unhex(hex, buf, sizeof buf);
+  memset(&clean, 0, sizeof clean);
+  memset(&dirty, 0xA5, sizeof dirty);
+  nb_err_t e1 = nb_ns_parse(buf, len, &clean, NULL);
+  assert_int_equal(nb_ns_parse(buf, len, &dirty, NULL), e1);
+  if (e1 != NB_OK) {
+    return;
+  }
+  assert_true(nb_ns_msg_equal(&clean, &dirty));
+  assert_int_equal(clean.kind, dirty.kind);
+  assert_int_equal(clean.nfindings, dirty.nfindings);
+  assert_int_equal(clean.findings_overflow, dirty.findings_overflow);
+  for (size_t i = 0; i < clean.nfindings; i++) {
+    assert_int_equal(clean.findings[i].rule, dirty.findings[i].rule);
+    assert_int_equal(clean.findings[i].offset, dirty.findings[i].offset);
+  }
+  size_t all = (size_t)clean.ancount + clean.nscount + clean.arcount;
+  for (size_t i = 0; i < all; i++) {
+    const nb_ns_rr_t *a = &clean.rr[i];
+    const nb_ns_rr_t *b = &dirty.rr[i];
+    assert_int_equal(a->section, b->section);
+    assert_int_equal(a->offset, b->offset);
+    assert_int_equal(a->rdata_offset, b->rdata_offset);
+    assert_int_equal(a->nb_count, b->nb_count);
+    assert_int_equal(a->nbstat_names, b->nbstat_names);
+    assert_int_equal(a->nbstat_stats, b->nbstat_stats);
+    assert_int_equal(a->a_addr, b->a_addr);
+    assert_int_equal(a->nsd.form, b->nsd.form);
+    assert_memory_equal(a->nsd.name.bytes, b->nsd.name.bytes, NB_NAME_BYTES);
+    assert_string_equal(a->nsd.name.scope, b->nsd.name.scope);
+    assert_string_equal(a->rrname.name.scope, b->rrname.name.scope);
+  }
+  for (size_t i = 0; i < clean.qdcount; i++) {
+    assert_int_equal(clean.qd[i].offset, dirty.qd[i].offset);
+    assert_string_equal(clean.qd[i].qname.name.scope,
+                        dirty.qd[i].qname.name.scope);
+  }
+}
+
+static void test_parse_ignores_stale_model(void **state) {
+  (void)state;
+  assert_same_parse(XP_STATUS_BODY "000000000000000000000000000000000000");
+  assert_same_parse("0004 8100 0000 0000 0001 0001" N_DOMAIN00
+                    "0002 0001 00000e10 0022" N_NBNS20
+                    "c038 0001 0001 00000e10 0004 0a000001");
+  assert_same_parse("0006 bc00 0000 0001 0000 0000 00 000a 0001 00000000 "
+                    "0002 4000");
+  assert_same_parse("8d8f 2900 0001 0000 0000 0001" N_VMWINXP00
+                    "0020 0001 c00c 0020 0001 000493e0 0006 6000 c0a8cf80");
+  for (size_t i = 0; i < sizeof finding_cases / sizeof finding_cases[0]; i++) {
+    assert_same_parse(finding_cases[i].hex);
+  }
+  for (size_t i = 0; i < sizeof rejects / sizeof rejects[0]; i++) {
+    assert_same_parse(rejects[i].hex);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_xp_query),
@@ -1353,6 +1416,7 @@ int main(void) {
       cmocka_unit_test(test_writer_model),
       cmocka_unit_test(test_partial_compression),
       cmocka_unit_test(test_short_statistics_accessor),
+      cmocka_unit_test(test_parse_ignores_stale_model),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

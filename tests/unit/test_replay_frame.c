@@ -7,7 +7,8 @@
  *    by NAME_TRN_ID, and a TCP 139 session whose client stream is cut at
  *    every split point, delivered out of order and with a retransmission,
  *    which must always give the same turns (split-feed equals whole-feed);
- *  - a server FIN before the client's marks the turn as closed. */
+ *  - a server FIN before the client's marks the turn as closed;
+ *  - a connection that began before the capture is not replayed. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -290,6 +291,24 @@ static void test_session_every_split(void **state) {
   }
 }
 
+/* A connection whose SYN is not in the capture began before it: its
+ * session request is missing, so none of it is replayed. */
+static void test_midstream_not_replayed(void **state) {
+  static uint8_t c[80];
+  size_t dn = nb_test_unhex(DISC, c, sizeof c);
+  feed_t f = {.n = 0};
+  nbt_rp_plan_t plan;
+  (void)state;
+  add(&f, true, NBT_RP_IPPROTO_TCP, NBT_RP_TCP_ACK, 1000, c, dn);
+  add(&f, false, NBT_RP_IPPROTO_TCP, NBT_RP_TCP_ACK, 2000, c, dn);
+  build(&f, &plan);
+  assert_int_equal(plan.nexch, 0);
+  assert_int_equal(plan.nconn, 0);
+  assert_int_equal(plan.nnotes, 1);
+  assert_non_null(strstr(plan.notes[0], "began before the capture"));
+  nbt_rp_plan_free(&plan);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ethernet),
@@ -299,6 +318,7 @@ int main(void) {
       cmocka_unit_test(test_tcp_header),
       cmocka_unit_test(test_ns_pairing),
       cmocka_unit_test(test_session_every_split),
+      cmocka_unit_test(test_midstream_not_replayed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
