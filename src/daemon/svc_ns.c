@@ -304,6 +304,21 @@ static int open_sock(nb_svc_ns_t *s, size_t iface, bool bcast) {
   return rc;
 }
 
+/* One broadcast socket per broadcast address: two addresses in one
+ * subnet would otherwise hear (and answer) every broadcast twice. A /32
+ * has no broadcast address of its own. */
+static bool needs_bcast_sock(const nb_daemon_t *d, size_t i) {
+  if (d->ifaces[i].bcast == d->ifaces[i].ip) {
+    return false;
+  }
+  for (size_t k = 0; k < i; k++) {
+    if (d->ifaces[k].bcast == d->ifaces[i].bcast) {
+      return false;
+    }
+  }
+  return true;
+}
+
 static int open_sockets(nb_svc_ns_t *s) {
   for (size_t i = 0; i < s->d->n_ifaces; i++) {
     s->unicast_sock[i] = s->n_socks;
@@ -313,7 +328,7 @@ static int open_sockets(nb_svc_ns_t *s) {
     }
     nb_udp_out_init(&s->out[i], &s->socks[s->unicast_sock[i]].udp, &s->udp);
     s->n_out = i + 1;
-    if (s->d->ifaces[i].bcast != s->d->ifaces[i].ip) {
+    if (needs_bcast_sock(s->d, i)) {
       rc = open_sock(s, i, true);
       if (rc != 0) {
         return rc;

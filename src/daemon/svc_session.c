@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "svc_session.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -246,8 +247,11 @@ static void on_connect(uv_connect_t *req, int status) {
     c->connected[BAK] = true;
     (void)uv_tcp_nodelay(&c->sock[BAK], 1);
   } else {
+    char a[16];
     r = status == UV_ECONNREFUSED ? NB_SSNSRV_CONN_REFUSED
                                   : NB_SSNSRV_CONN_FAILED;
+    nb_log_info("session %s:%u: backend connect failed: %s",
+                nb_udp_ntoa(c->peer, a), c->peer_port, uv_strerror(status));
   }
   nb_ssnsrv_connected(&c->eng, r, now_ms(c->svc));
   pump(c);
@@ -656,6 +660,11 @@ static int ssn_start(void *self, nb_daemon_t *d) {
                d->cfg->buffer_low, d->cfg->buffer_high);
     return UV_EINVAL;
   }
+  /* A peer that vanished mid-write must be an EPIPE for libuv's write(),
+   * not a SIGPIPE that kills the daemon (found by the lab's "backend
+   * killed mid-transfer" test). Process-wide, as every TCP service needs
+   * it. */
+  (void)signal(SIGPIPE, SIG_IGN);
   engine_config(s);
   s->enabled = true;
   log_routes(s);

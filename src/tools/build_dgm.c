@@ -25,6 +25,7 @@
 #include "nb/dgm.h"
 #include "nb/smb_browse.h"
 #include "nbt.h"
+#include "ns_client.h" /* nbt_parse_ipv4 */
 #include "util.h"
 
 typedef struct dgm_build_args {
@@ -126,26 +127,6 @@ static bool parse_number(const char *s, unsigned long max, unsigned long def,
   return true;
 }
 
-/* Dotted IPv4 into host order. */
-static bool parse_ipv4(const char *s, uint32_t *out) {
-  uint32_t a = 0;
-  for (int part = 0; part < 4; part++) {
-    size_t n = strspn(s, "0123456789");
-    if (n == 0 || n > 3 || (part < 3 && s[n] != '.') ||
-        (part == 3 && s[n] != '\0')) {
-      return false;
-    }
-    unsigned long v = strtoul(s, NULL, 10);
-    if (v > 255) {
-      return false;
-    }
-    a = a << 8 | (uint32_t)v;
-    s += n + 1;
-  }
-  *out = a;
-  return true;
-}
-
 static bool parse_snt(const char *s, unsigned *out) {
   static const char *const words[] = {"b", "p", "m", "nbdd"};
   for (unsigned i = 0; i < 4; i++) {
@@ -178,7 +159,7 @@ static int init_header(const dgm_build_args_t *a, uint8_t msg_type,
   unsigned long port = 0, id = 0;
   uint32_t ip = 0;
   unsigned snt = 0;
-  if (!parse_ipv4(a->src_ip ? a->src_ip : "127.0.0.1", &ip) ||
+  if (!nbt_parse_ipv4(a->src_ip ? a->src_ip : "127.0.0.1", &ip) ||
       !parse_number(a->src_port, 0xffff, NB_DGM_PORT, &port) ||
       !parse_number(a->id, 0xffff, 1, &id) || !parse_snt(a->snt, &snt)) {
     fprintf(stderr, "nbt: build dgm: bad --src-ip, --src-port, --id or "

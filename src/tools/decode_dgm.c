@@ -14,6 +14,7 @@
 #include "decode.h"
 #include "nb/dgm.h"
 #include "nb/smb_browse.h"
+#include "ns_client.h" /* nbt_ipv4_str */
 #include "util.h"
 
 /* What rides in a datagram's user data. */
@@ -61,11 +62,6 @@ static const char *const sv_type_names[32] = {"workstation",
                                               NULL,
                                               "local_list_only",
                                               "domain_enum"};
-
-static void format_ipv4(char out[16], uint32_t a) {
-  snprintf(out, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
-           a & 0xff);
-}
 
 static size_t name_text(const nb_name_t *n, char *buf, size_t cap) {
   size_t len = nb_name_to_text(n, buf, cap);
@@ -130,7 +126,7 @@ static void json_diag(FILE *f, const char *key, const nb_diag_t *d) {
 
 static void json_header(FILE *f, const nb_dgm_msg_t *m) {
   char ip[16];
-  format_ipv4(ip, m->source_ip);
+  nbt_ipv4_str(m->source_ip, ip);
   fprintf(f, ",\"msg_type\":%u,\"type_name\":\"%s\"", m->msg_type,
           nb_dgm_type_name(m->msg_type));
   fprintf(f,
@@ -350,7 +346,7 @@ static void text_service(FILE *f, const uint8_t *p, const nb_dgm_msg_t *m) {
 
 static void print_text(FILE *f, const uint8_t *p, const nb_dgm_msg_t *m) {
   char ip[16], dst[NB_NAME_TEXT_MAX];
-  format_ipv4(ip, m->source_ip);
+  nbt_ipv4_str(m->source_ip, ip);
   fprintf(f, "%s id=0x%04x flags=0x%02x (%s%s%s) src=%s:%u",
           nb_dgm_type_name(m->msg_type), m->dgm_id, m->flags,
           nb_dgm_snt_name(NB_DGM_SNT(m->flags)),

@@ -118,7 +118,7 @@ class ReplayLab:
         """Run `nbt replay --json` from the client host. Returns (exit code,
         list of exchange objects, stderr)."""
         argv = [nbt_binary(), "replay", capture, "--target", target,
-                "--json", "--timeout", "400", "--max-time", "50"]
+                "--json", "--timeout", "500", "--max-time", "50"]
         argv += list(extra)
         p = self.cli.run(argv, timeout=timeout)
         rows = [json.loads(line) for line in p.stdout.splitlines() if line]

@@ -202,7 +202,8 @@ def env():
         if getattr(e, "nbtd", None) is not None and e.nbtd.alive():
             e.nbtd.stop()
         e.lab.teardown()
-        shutil.rmtree(e.root, ignore_errors=True)
+        if not os.environ.get("NB_KEEP_LAB"):
+            shutil.rmtree(e.root, ignore_errors=True)
 
 
 def wait_name_active(e, name, timeout=10):
@@ -369,33 +370,48 @@ def test_client_killed_mid_transfer(env):
 
 
 def test_200_concurrent_sessions(env):
+    # Ramped up in batches of 20 every 0.3 s: a burst of 200 connects at
+    # once overflows smbd's accept backlog (its SYNs are dropped and nbtd's
+    # 10 s backend connect timeout answers 0x8F); each session moves 5 MiB,
+    # so they all overlap (nbtd's peak is checked below).
     n = 200
     procs = []
     for i in range(n):
         out = os.path.join(env.files, f"c{i}")
         procs.append(env.cli.popen(
             ["smbclient", f"//{FWD}/pub", "-N", "-s", env.cconf, "-p", "139",
-             "-c", f"get f1m {out}; get f1m {out}.2; ls"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+             "-c", f"get f4m {out}; get f1m {out}.2; ls"],
+            stdout=open(out + ".log", "wb"), stderr=subprocess.STDOUT))
+        if i % 20 == 19:
+            time.sleep(0.3)
     peak = 0
     deadline = time.monotonic() + 300
     while any(p.poll() is None for p in procs):
         assert time.monotonic() < deadline, "200 sessions took too long"
         peak = max(peak, session_stats(env)["sessions"])
         time.sleep(0.1)
-    want = sha(os.path.join(env.share, "f1m"))
+    want = sha(os.path.join(env.share, "f4m"))
+    want2 = sha(os.path.join(env.share, "f1m"))
     bad = [i for i, p in enumerate(procs) if p.returncode != 0]
-    assert not bad, f"smbclient failed for {len(bad)} sessions: {bad[:10]}"
+    why = ""
+    for i in bad[:3]:
+        with open(os.path.join(env.files, f"c{i}.log"), errors="replace") as f:
+            why += f"--- {i}:\n" + f.read()[-600:]
+    assert not bad, (f"smbclient failed for {len(bad)} sessions: {bad[:10]}"
+                     f"\n{why}\n{session_stats(env)}\n" + "\n".join(
+                         l for l in env.nbtd.logtext().splitlines()
+                         if "connect failed" in l or "warn" in l)[-2000:])
     for i in range(n):
         out = os.path.join(env.files, f"c{i}")
-        assert sha(out) == want and sha(out + ".2") == want, i
+        assert sha(out) == want and sha(out + ".2") == want2, i
         os.unlink(out)
         os.unlink(out + ".2")
+        os.unlink(out + ".log")
     st = wait_idle(env)
     print(f"peak concurrent sessions {peak}, nbtd peak "
           f"{st['counters']['peak_sessions']}, buffers peak "
           f"{st['counters']['peak_bufs']}")
-    assert st["counters"]["peak_sessions"] >= 100
+    assert st["counters"]["peak_sessions"] >= 180
 
 
 def test_silent_and_malformed_in_lab(env):

@@ -48,12 +48,18 @@ def load():
     return REGISTRY
 
 
+def _matches(p, pattern):
+    if pattern.startswith("="):
+        return p.id == pattern[1:]
+    return p.id.startswith(pattern) or pattern == p.section
+
+
 def select(patterns=None, scenarios=None, remote=False):
-    """Probes whose id starts with one of `patterns` (all when None)."""
+    """Probes whose id starts with one of `patterns` ('=ID' for exactly
+    that id; an RFC section selects its table), all when None."""
     out = []
     for p in load():
-        if patterns and not any(p.id.startswith(x) or x == p.section
-                                for x in patterns):
+        if patterns and not any(_matches(p, x) for x in patterns):
             continue
         if scenarios and p.scenario not in scenarios:
             continue
