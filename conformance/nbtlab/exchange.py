@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from . import nbwire
 
-UDP_WINDOW = 0.6        # wait this long for a first reply
+UDP_WINDOW = 0.8        # wait this long for a first reply
 UDP_SETTLE = 0.25       # after a reply, wait this much more for duplicates
 TCP_WINDOW = 0.8        # quiet time that ends a TCP read
 

@@ -4,9 +4,11 @@
 
 /* nbtkit's umbrella header. */
 #include "nb/dgm.h"
+#include "nb/dgmsvc.h"
 #include "nb/err.h"
 #include "nb/name.h"
 #include "nb/ns.h"
+#include "nb/nbns.h"
 #include "nb/nsnode.h"
 #include "nb/smb_browse.h"
 #include "nb/ssn.h"

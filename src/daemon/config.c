@@ -51,13 +51,24 @@ typedef enum {
   K_KEEPALIVE,
   K_BUFFER_HIGH,
   K_BUFFER_LOW,
+  K_NBNS_SERVER, /* [wins] (issue 9) */
+  K_WINS_DB,
+  K_WINS_TTL_MIN,
+  K_WINS_TTL_MAX,
+  K_WINS_MAX_NAMES,
   K_COUNT
 } key_id_t;
 
-typedef enum { SEC_GLOBAL, SEC_NAME_SERVICE, SEC_SESSION, SEC_COUNT } section_t;
+typedef enum {
+  SEC_GLOBAL,
+  SEC_NAME_SERVICE,
+  SEC_SESSION,
+  SEC_WINS,
+  SEC_COUNT
+} section_t;
 
 static const char *const section_names[SEC_COUNT] = {"global", "name-service",
-                                                     "session"};
+                                                     "session", "wins"};
 
 /* Value kinds, each with one setter below. */
 typedef enum {
@@ -75,7 +86,8 @@ typedef enum {
   V_PORT,
   V_RATE,
   V_ROUTE,
-  V_SESSION_NUM
+  V_SESSION_NUM,
+  V_WINS_NUM
 } kind_t;
 
 typedef struct {
@@ -112,6 +124,11 @@ static const key_def_t keys[K_COUNT] = {
     [K_KEEPALIVE] = {"keepalive", SEC_SESSION, V_SESSION_NUM},
     [K_BUFFER_HIGH] = {"buffer-high", SEC_SESSION, V_SESSION_NUM},
     [K_BUFFER_LOW] = {"buffer-low", SEC_SESSION, V_SESSION_NUM},
+    [K_NBNS_SERVER] = {"nbns-server", SEC_WINS, V_BOOL},
+    [K_WINS_DB] = {"db", SEC_WINS, V_PATH},
+    [K_WINS_TTL_MIN] = {"wins-ttl-min", SEC_WINS, V_WINS_NUM},
+    [K_WINS_TTL_MAX] = {"wins-ttl-max", SEC_WINS, V_WINS_NUM},
+    [K_WINS_MAX_NAMES] = {"wins-max-names", SEC_WINS, V_WINS_NUM},
 };
 
 /* Maps an offset in a joined smb.conf line back to line and column. */
@@ -637,6 +654,28 @@ static nb_err_t set_session_number(nb_config_t *c, key_id_t k, const val_t *v,
   return fail(e, v, 0, "unknown session key");
 }
 
+/* ---- [wins] (issue 9): the NBNS server -----------------------------------
+ * TTLs in seconds: the minimum granted (RFC 1001 15.1.3.2 allows raising
+ * short proposals) and an optional maximum (0 = none; a cap is nmbd's
+ * deviation from the RFC). */
+static nb_err_t set_wins_number(nb_config_t *c, key_id_t k, const val_t *v,
+                                nb_config_error_t *e) {
+  uint32_t n = 0;
+  if (k == K_WINS_MAX_NAMES) {
+    if (!parse_uint(v->p, v->len, 4000000, &n) || n < 16) {
+      return fail(e, v, 0, "max names not 16..4000000");
+    }
+    c->wins_max_names = n;
+    return NB_OK;
+  }
+  if (!parse_uint(v->p, v->len, 315360000, &n) ||
+      (k == K_WINS_TTL_MIN && n < 1)) {
+    return fail(e, v, 0, "TTL not 1..315360000 s (max: 0 = none)");
+  }
+  *(k == K_WINS_TTL_MIN ? &c->wins_ttl_min_s : &c->wins_ttl_max_s) = n;
+  return NB_OK;
+}
+
 static nb_err_t set_value(nb_config_t *c, key_id_t k, const val_t *v,
                           nb_config_error_t *e) {
   switch (k) {
@@ -650,6 +689,14 @@ static nb_err_t set_value(nb_config_t *c, key_id_t k, const val_t *v,
     return parse_bool(&c->bind_interfaces_only, v, e);
   case K_SYSLOG:
     return parse_bool(&c->syslog, v, e);
+  case K_NBNS_SERVER:
+    return parse_bool(&c->nbns_server, v, e);
+  case K_WINS_DB:
+    return parse_path(c->wins_db, v, e);
+  case K_WINS_TTL_MIN:
+  case K_WINS_TTL_MAX:
+  case K_WINS_MAX_NAMES:
+    return set_wins_number(c, k, v, e);
   case K_NODE_TYPE:
     return parse_node(c, v, e);
   case K_USER:
@@ -713,6 +760,11 @@ void nb_config_init(nb_config_t *c) {
   c->keepalive_s = 60;
   c->buffer_high = NB_SSNSRV_BUF_HIGH;
   c->buffer_low = NB_SSNSRV_BUF_LOW;
+  memcpy(c->wins_db, NB_CONFIG_WINS_DB_DEFAULT,
+         sizeof NB_CONFIG_WINS_DB_DEFAULT); /* [wins] */
+  c->wins_ttl_min_s = 300;
+  c->wins_ttl_max_s = 0;
+  c->wins_max_names = 65536;
   c->src = 1;
 }
 
@@ -981,6 +1033,7 @@ static const struct {
     {"workgroup", K_WORKGROUP},    {"netbiosscope", K_SCOPE},
     {"interfaces", K_INTERFACE},   {"bindinterfacesonly", K_BIND_IFACES_ONLY},
     {"winsserver", K_WINS_SERVER}, {"nameresolveorder", K_RESOLVE_ORDER},
+    {"winssupport", K_NBNS_SERVER},
 };
 
 /* Squeeze a parameter name: drop spaces, lower-case. */
@@ -1345,6 +1398,29 @@ static bool session_equal(const nb_config_t *a, const nb_config_t *b) {
   return true;
 }
 
+/* [wins] (issue 9). */
+static void write_wins(const nb_config_t *c, char *buf, size_t cap,
+                       size_t *n) {
+  char t[16];
+  out_str(buf, cap, n, "\n[wins]\n");
+  out_line(buf, cap, n, K_NBNS_SERVER, c->nbns_server ? "yes" : "no");
+  out_line(buf, cap, n, K_WINS_DB, c->wins_db);
+  snprintf(t, sizeof t, "%u", c->wins_ttl_min_s);
+  out_line(buf, cap, n, K_WINS_TTL_MIN, t);
+  snprintf(t, sizeof t, "%u", c->wins_ttl_max_s);
+  out_line(buf, cap, n, K_WINS_TTL_MAX, t);
+  snprintf(t, sizeof t, "%u", c->wins_max_names);
+  out_line(buf, cap, n, K_WINS_MAX_NAMES, t);
+}
+
+static bool wins_equal(const nb_config_t *a, const nb_config_t *b) {
+  return a->nbns_server == b->nbns_server &&
+         strcmp(a->wins_db, b->wins_db) == 0 &&
+         a->wins_ttl_min_s == b->wins_ttl_min_s &&
+         a->wins_ttl_max_s == b->wins_ttl_max_s &&
+         a->wins_max_names == b->wins_max_names;
+}
+
 size_t nb_config_write(const nb_config_t *c, char *buf, size_t cap) {
   size_t n = 0;
   if (cap > 0) {
@@ -1355,6 +1431,7 @@ size_t nb_config_write(const nb_config_t *c, char *buf, size_t cap) {
   write_resolution(c, buf, cap, &n);
   write_process(c, buf, cap, &n);
   write_session(c, buf, cap, &n);
+  write_wins(c, buf, cap, &n);
   return n;
 }
 
@@ -1395,7 +1472,8 @@ bool nb_config_equal(const nb_config_t *a, const nb_config_t *b) {
          strcmp(a->pid_file, b->pid_file) == 0 &&
          a->log_level == b->log_level && a->syslog == b->syslog &&
          a->port == b->port && a->rate_limit == b->rate_limit &&
-         a->rate_limit_global == b->rate_limit_global && session_equal(a, b);
+         a->rate_limit_global == b->rate_limit_global && session_equal(a, b) &&
+         wins_equal(a, b);
 }
 
 size_t nb_config_format_error(const nb_config_error_t *e, const char *source,

@@ -41,6 +41,7 @@
 #define NB_CONFIG_PREFIX_UNSET 0xff /* address given without /len */
 #define NB_CONFIG_MAX_ROUTES 32     /* [session] route table */
 #define NB_CONFIG_CONTROL_DEFAULT "/run/nbtd/nbtd.sock"
+#define NB_CONFIG_WINS_DB_DEFAULT "/var/lib/nbtd/wins.db" /* [wins] */
 
 /* Node types (RFC 1001 10): the letters the flags and files use. */
 typedef enum nb_config_node {
@@ -123,6 +124,13 @@ typedef struct nb_config {
   uint32_t keepalive_s;       /* KEEP ALIVE to idle clients; 0 = never */
   uint32_t buffer_high;       /* bytes held per direction: stop reading */
   uint32_t buffer_low;        /* ... resume at or below */
+  /* [wins] (issue 9): the NBNS (WINS) server. Runs when nbns_server is
+   * set (`--nbns-server`, smb.conf `wins support = yes`). */
+  bool nbns_server;
+  char wins_db[NB_CONFIG_PATH_MAX + 1]; /* SQLite database */
+  uint32_t wins_ttl_min_s;              /* 300: shorter proposals raised */
+  uint32_t wins_ttl_max_s;              /* 0 = no cap (RFC 1001 15.1.3.2) */
+  uint32_t wins_max_names;              /* 65536: the table's size */
   /* which source last set each key (for list replacement); internal */
   uint8_t src_of[32];
   uint8_t src;
@@ -155,7 +163,8 @@ nb_err_t nb_config_parse(nb_config_t *c, const char *text, size_t len,
 
 /* Read the relevant [global] parameters of a Samba smb.conf: netbios name,
  * netbios aliases, workgroup, netbios scope, interfaces, bind interfaces
- * only, wins server, name resolve order. Other parameters and sections are
+ * only, wins server, name resolve order, wins support (issue 9). Other
+ * parameters and sections are
  * ignored, as Samba ignores what it does not know; a bad value of a
  * parameter that is read is an error. */
 nb_err_t nb_config_parse_smbconf(nb_config_t *c, const char *text, size_t len,

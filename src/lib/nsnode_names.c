@@ -483,6 +483,12 @@ static nb_nsnode_drop_t answer_query(nb_nsnode_t *n, const nb_ns_msg_t *m,
   memset(&a, 0, sizeof a);
   a.trn_id = m->hdr.trn_id;
   a.name = &m->qd[0].qname.name; /* echoed as asked (case kept) */
+  /* RFC 1002 4.2.15: "An end node responding to a NAME QUERY REQUEST always
+   * responds with the AA and RA bits set for both the NEGATIVE and POSITIVE
+   * NAME QUERY RESPONSE packets." The packet-specific rule wins over 4.2.1.1's
+   * general "RA only from an NBNS"; nmbd does the same (0x8580), Windows XP
+   * does not (0x8500). */
+  a.ra = true;
   if (e != NULL) {
     a.ttl = e->ttl_s != 0 ? e->ttl_s : n->cfg.reg_ttl_s;
     a.nb_flags = nb_flags_of(n, e);

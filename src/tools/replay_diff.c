@@ -151,11 +151,11 @@ static void cmp_nb_rdata(nbt_rp_result_t *res, const rp_norm_t *nm,
   snprintf(f, sizeof f, "%s.entries", pfx);
   cmp_u(res, a->nb_count, b->nb_count, f, false);
   for (size_t i = 0; i < a->nb_count && i < b->nb_count; i++) {
-    nb_ns_nb_entry_t ea;
-    nb_ns_nb_entry_t eb;
+    nb_ns_nb_entry_t ea = {0, 0};
+    nb_ns_nb_entry_t eb = {0, 0};
     char ta[16];
     char tb[16];
-    (void)nb_ns_nb_entry(a, i, &ea);
+    (void)nb_ns_nb_entry(a, i, &ea); /* i < nb_count: cannot fail */
     (void)nb_ns_nb_entry(b, i, &eb);
     snprintf(f, sizeof f, "%s.nb[%zu].flags", pfx, i);
     cmp_u(res, ea.nb_flags, eb.nb_flags, f, true);
@@ -182,11 +182,11 @@ static void cmp_nbstat_rdata(nbt_rp_result_t *res, const nb_ns_rr_t *a,
   snprintf(f, sizeof f, "%s.num_names", pfx);
   cmp_u(res, a->nbstat_names, b->nbstat_names, f, false);
   for (size_t i = 0; i < a->nbstat_names && i < b->nbstat_names; i++) {
-    nb_ns_nbstat_entry_t ea;
-    nb_ns_nbstat_entry_t eb;
+    nb_ns_nbstat_entry_t ea = {{0}, 0};
+    nb_ns_nbstat_entry_t eb = {{0}, 0};
     nb_name_t na = {0};
     nb_name_t nb = {0};
-    (void)nb_ns_nbstat_entry(a, i, &ea);
+    (void)nb_ns_nbstat_entry(a, i, &ea); /* i < nbstat_names */
     (void)nb_ns_nbstat_entry(b, i, &eb);
     memcpy(na.bytes, ea.name, NB_NAME_BYTES);
     memcpy(nb.bytes, eb.name, NB_NAME_BYTES);
@@ -195,8 +195,11 @@ static void cmp_nbstat_rdata(nbt_rp_result_t *res, const nb_ns_rr_t *a,
     snprintf(f, sizeof f, "%s.names[%zu].flags", pfx, i);
     cmp_u(res, ea.name_flags, eb.name_flags, f, true);
   }
+  /* Zeroed first: fields a short STATISTICS lacks read as zero. */
   nb_ns_statistics_t sa;
   nb_ns_statistics_t sb;
+  memset(&sa, 0, sizeof sa);
+  memset(&sb, 0, sizeof sb);
   (void)nb_ns_nbstat_statistics(a, &sa);
   (void)nb_ns_nbstat_statistics(b, &sb);
   snprintf(f, sizeof f, "%s.unit_id", pfx);

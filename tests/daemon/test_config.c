@@ -99,17 +99,24 @@ static void test_full_file(void **state) {
   assert_int_equal(c.rate_limit_global, 5000);
 }
 
-/* Each bad line: the error's line, column and message. */
-static void expect_error(const char *text, unsigned line, unsigned col,
-                         const char *what) {
+typedef nb_err_t (*parse_fn)(nb_config_t *, const char *, nb_config_error_t *);
+
+/* Each bad text: the error's line, column and message. */
+static void expect_error_with(parse_fn fn, const char *text, unsigned line,
+                              unsigned col, const char *what) {
   nb_config_t c;
   nb_config_error_t e;
-  nb_err_t err = parse(&c, text, &e);
+  nb_err_t err = fn(&c, text, &e);
   if (err == NB_OK || e.line != line || e.column != col ||
       strstr(e.what, what) == NULL) {
     fail_msg("'%s': got err %d at %u:%u '%s', want %u:%u '%s'", text, err,
              e.line, e.column, e.what ? e.what : "", line, col, what);
   }
+}
+
+static void expect_error(const char *text, unsigned line, unsigned col,
+                         const char *what) {
+  expect_error_with(parse, text, line, col, what);
 }
 
 static void test_errors_located(void **state) {
@@ -256,14 +263,7 @@ static void test_smbconf(void **state) {
 
 static void expect_smb_error(const char *text, unsigned line, unsigned col,
                              const char *what) {
-  nb_config_t c;
-  nb_config_error_t e;
-  nb_err_t err = parse_smb(&c, text, &e);
-  if (err == NB_OK || e.line != line || e.column != col ||
-      strstr(e.what, what) == NULL) {
-    fail_msg("'%s': got err %d at %u:%u '%s', want %u:%u '%s'", text, err,
-             e.line, e.column, e.what ? e.what : "", line, col, what);
-  }
+  expect_error_with(parse_smb, text, line, col, what);
 }
 
 static void test_smbconf_errors(void **state) {

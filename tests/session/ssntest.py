@@ -211,6 +211,16 @@ class Backend(threading.Thread):
                 (big // 256)
             c.sendall(message(payload, direct=True))
 
+    def serve_flood(self, c):
+        """After the first message, 64 KiB messages as fast as the peer
+        takes them, until it goes away."""
+        read_packet(c, direct=True)
+        msg = message(bytes(range(256)) * 256, direct=True)
+        while True:
+            c.sendall(msg)
+            with self.lock:
+                self.messages += 1
+
     def serve_cut(self, c):
         t, body = read_packet(c, direct=True)
         c.sendall(struct.pack(">I", 100000) + b"x" * 50000)
@@ -248,6 +258,13 @@ class Nbtd:
             self.log.flush()
         with open(self.log_path, encoding="utf-8", errors="replace") as f:
             return f.read()
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
 
     def alive(self):
         return self.proc.poll() is None

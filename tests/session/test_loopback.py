@@ -31,6 +31,7 @@ def lab():
     env["neg"] = T.Backend("negative", code=0x83)
     env["big"] = T.Backend("smb2big", big=1 << 20)
     env["cut"] = T.Backend("cut")
+    env["flood"] = T.Backend("flood")
     closed = T.free_port()  # nothing listens there
     udp, tcp = ports()
     env["port"] = tcp
@@ -43,6 +44,7 @@ def lab():
         "--route", f"NEGB nbt 127.0.0.1:{env['neg'].port}",
         "--route", f"BIG direct 127.0.0.1:{env['big'].port}",
         "--route", f"CUT direct 127.0.0.1:{env['cut'].port}",
+        "--route", f"FLOOD direct 127.0.0.1:{env['flood'].port}",
         "--route", f"DOWN direct 127.0.0.1:{closed}",
         "--route", f"OLD retarget 127.0.0.1:{env['nbt'].port}",
         "--route", "GONE reject 0x81",
@@ -51,7 +53,7 @@ def lab():
     env["d"] = d
     yield env
     rc = d.stop()
-    for b in ("echo", "nbt", "neg", "big", "cut"):
+    for b in ("echo", "nbt", "neg", "big", "cut", "flood"):
         env[b].stop()
     assert rc == 0, d.logtext()
 
@@ -179,6 +181,39 @@ def test_client_gone_mid_transfer(lab):
     assert lab["d"].alive()
 
 
+def test_slow_reader_memory_bounded(lab):
+    """A backend that floods a client that reads 16 KiB every 20 ms: nbtd
+    stops reading the backend at the high watermark, so its memory stays
+    put while the backend has far more to send."""
+    d = lab["d"]
+    clients = []
+    for _ in range(4):
+        s, t, _ = T.open_session(lab["port"], "FLOOD")
+        assert t == 0x82
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+        s.sendall(T.message(b"go"))
+        clients.append(s)
+    time.sleep(0.5)
+    base = d.rss_kib()
+    stops0 = d.session_stats()["counters"]["read_stops"]
+    got = 0
+    t_end = time.monotonic() + 3
+    peak = base
+    while time.monotonic() < t_end:
+        for s in clients:
+            got += len(s.recv(16384))
+        peak = max(peak, d.rss_kib())
+        time.sleep(0.02)
+    st = d.session_stats()
+    for s in clients:
+        s.close()
+    sent = lab["flood"].messages * 65540
+    assert sent > 4 * got           # the backend was far ahead ...
+    assert st["counters"]["read_stops"] > stops0  # ... and was stopped
+    assert st["buffers_in_use"] <= 2 * len(clients)
+    assert peak - base < 8 * 1024, (base, peak)   # KiB: bounded
+
+
 def test_silent_connections_are_closed(lab):
     socks = [T.connect(lab["port"]) for _ in range(5)]
     t0 = time.monotonic()
@@ -216,6 +251,14 @@ def test_malformed_session_packets(lab, junk):
 
 
 def test_stats_report(lab):
+    s, t, _ = T.open_session(lab["port"], "XYKON-2")
+    s.sendall(b"\x85\0\0\0" * 4 + T.message(b"x"))
+    assert T.read_packet(s) == (0, b"x")
+    s.settimeout(5)
+    assert T.read_packet(s) == (0x85, b"")   # after the 1 s interval
+    s.close()
+    s, t, _ = T.open_session(lab["port"], "NOBODY")
+    s.close()
     st = lab["d"].session_stats()
     c = st["counters"]
     assert c["accepted"] >= c["established"] >= 1

@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* fuzz_diff_ns_samba: nbtkit's name-service parser against Samba's.
+ *
+ * This file is BSD-licensed, but the program it builds links Samba's
+ * libndr-nbt (GPL-3.0-or-later): it is built only with NB_WITH_SAMBA where
+ * samba-dev is installed (pkg-config ndr_nbt), and never installed.
+ *
+ * The input is one NBNS datagram, parsed by nb_ns_parse() and by Samba's
+ * ndr_pull_nbt_name_packet() (as libcli/nbt/nbtsocket.c does). Oracle:
+ *  - both accept or both refuse, and
+ *  - when both accept, every decoded field agrees: NAME_TRN_ID, the flags
+ *    word, the four counts, each question (name, type, class), each record
+ *    (name, type, class, TTL, RDATA: NB entries and addresses, NBSTAT
+ *    names, types, flags and STATISTICS, other RDATA byte for byte) and the
+ *    bytes after the last record,
+ * except where the input shows one of the interop limits below, which are
+ * detected from the bytes by a walker of our own (interop_limits()) and
+ * listed with their reasons in docs/FUZZING.md "Differential limits":
+ *
+ *  LIM_FWD_POINTER   a compression pointer that is not strictly backward
+ *                    (Samba follows any in-range offset; we refuse: loops)
+ *  LIM_HOPS          more than 5 pointers in one name (Samba: 5
+ *                    consecutive per label; we: 10 per name)
+ *  LIM_LONG_NAME     a name over 255 octets or 128 labels (RFC 883's cap
+ *                    is ours; Samba allows 128 labels / about 272 chars)
+ *  LIM_FIRST_LABEL   a first label that is not 32 bytes, or holds a NUL
+ *                    (Samba accepts any even length up to 32 and the null
+ *                    name anywhere, cuts a label at a NUL and splits the
+ *                    dotted name at a '.' inside the first label; RFC 1002
+ *                    4.1 and we require 32 bytes A-P)
+ *  LIM_SCOPE_BYTES   a scope label byte outside 0x21-0x7E, or a '.' (Samba
+ *                    takes any byte, and a dot splits the label; we keep
+ *                    scope labels printable and dot-free, nb/name.h)
+ *  LIM_CAPS          more than 4 questions or 8 records (our fixed-size
+ *                    model refuses them with NB_ELIMIT)
+ *  LIM_NB_RDATA      NB RDATA whose RDLENGTH is not a multiple of 6 (we
+ *                    refuse; Samba reads RDLENGTH/6 entries and parses on
+ *                    from the wrong offset; a WACK sent with type NB)
+ *  LIM_NBSTAT_RDATA  NBSTAT RDATA whose RDLENGTH is not 47 + 18 NUM_NAMES
+ *                    (Samba ignores RDLENGTH and reads NUM_NAMES entries
+ *                    and 46 STATISTICS bytes wherever they end)
+ *  LIM_TYPED_RDATA   A RDATA not 4 bytes, NS RDATA that is not one name
+ *                    (typed by us, opaque to Samba)
+ *  LIM_DOS_NAMES     NBSTAT names with bytes >= 0x80 (Samba converts them
+ *                    from the DOS code page; compared when ASCII only)
+ * A disagreement that no limit explains aborts (a bug on one side). */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gen_ndr/ndr_nbt.h>
+#include <ndr.h>
+#include <talloc.h>
+
+#include "nb/ns.h"
+
+enum {
+  LIM_FWD_POINTER = 1u << 0,
+  LIM_HOPS = 1u << 1,
+  LIM_LONG_NAME = 1u << 2,
+  LIM_FIRST_LABEL = 1u << 3,
+  LIM_SCOPE_BYTES = 1u << 4,
+  LIM_CAPS = 1u << 5,
+  LIM_NB_RDATA = 1u << 6,
+  LIM_NBSTAT_RDATA = 1u << 7,
+  LIM_TYPED_RDATA = 1u << 8,
+  LIM_DOS_NAMES = 1u << 9,
+  LIM_WALK_STOPPED = 1u << 10 /* the walker could not finish: no claim */
+};
+
+/* Limits under which the two verdicts may differ (all but WALK_STOPPED). */
+#define LIM_VERDICT 0x3FFu
+/* Limits under which both accept but the records are read differently. */
+#define LIM_STRUCTURE (LIM_NB_RDATA | LIM_NBSTAT_RDATA)
+
+static void fail(const char *what, unsigned limits) {
+  fprintf(stderr, "diff_ns_samba: %s (limits seen: 0x%x)\n", what, limits);
+  abort();
+}
+
+/* ---- the interop-limit walker ---------------------------------------------
+ */
+
+/* Our own lenient reading of the packet, structured as RFC 1002 (records
+ * end at RDLENGTH). It never fails: it records which limits it saw. */
+typedef struct {
+  const uint8_t *p;
+  size_t n;
+  unsigned lim;
+} walk_t;
+
+static unsigned rd16(const walk_t *w, size_t at) {
+  return at + 2 <= w->n ? (unsigned)w->p[at] << 8 | w->p[at + 1] : 0;
+}
+
+/* What name.c accepts in a scope label (printable, no space, no dot). */
+static bool scope_byte_ok(uint8_t c) {
+  return c > 0x20 && c < 0x7f && c != '.';
+}
+
+/* Walk one name at `at`; returns the offset after its in-place bytes, or 0
+ * when it runs off the packet. */
+static size_t walk_name(walk_t *w, size_t at) {
+  size_t pos = at, seg = at, end = 0, octets = 0;
+  unsigned hops = 0, labels = 0;
+  while (pos < w->n) {
+    uint8_t len = w->p[pos];
+    if ((len & 0xC0) == 0xC0) {
+      if (pos + 1 >= w->n) {
+        return 0;
+      }
+      size_t target = (size_t)(len & 0x3F) << 8 | w->p[pos + 1];
+      end = end ? end : pos + 2;
+      w->lim |= target >= seg ? LIM_FWD_POINTER : 0;
+      if (++hops > 5) {
+        w->lim |= LIM_HOPS;
+      }
+      if (hops > 64) {
+        return 0;
+      }
+      pos = seg = target;
+      continue;
+    }
+    if (len == 0) {
+      w->lim |= labels == 0 ? LIM_FIRST_LABEL : 0;
+      break;
+    }
+    if ((len & 0xC0) != 0 || pos + 1 + len > w->n) {
+      return 0;
+    }
+    if (labels == 0 && (len != 32 || memchr(w->p + pos + 1, 0, len) ||
+                        memchr(w->p + pos + 1, '.', len))) {
+      w->lim |= LIM_FIRST_LABEL; /* Samba: cut at a NUL, split at a dot */
+    }
+    for (size_t i = 0; labels > 0 && i < len; i++) {
+      w->lim |= scope_byte_ok(w->p[pos + 1 + i]) ? 0 : LIM_SCOPE_BYTES;
+    }
+    octets += 1u + len;
+    if (++labels > 128 || octets + 1 > 255) {
+      w->lim |= LIM_LONG_NAME;
+    }
+    pos += 1u + len;
+  }
+  if (pos >= w->n) {
+    return 0;
+  }
+  return end ? end : pos + 1;
+}
+
+static void walk_rdata(walk_t *w, unsigned type, size_t at, unsigned len,
+                       bool wack) {
+  if (type == NB_NS_TYPE_NB && (len % 6 != 0 || wack)) {
+    w->lim |= LIM_NB_RDATA;
+  } else if (type == NB_NS_TYPE_NBSTAT) {
+    unsigned num = at < w->n ? w->p[at] : 0;
+    w->lim |= len != 47 + 18 * num ? LIM_NBSTAT_RDATA : 0;
+    for (unsigned i = 0; i < num && at + 1 + 18 * i + 15 <= w->n; i++) {
+      for (size_t j = 0; j < 15; j++) {
+        w->lim |= w->p[at + 1 + 18 * i + j] >= 0x80 ? LIM_DOS_NAMES : 0;
+      }
+    }
+  } else if (type == NB_NS_TYPE_A && len != 4) {
+    w->lim |= LIM_TYPED_RDATA;
+  } else if (type == NB_NS_TYPE_NS && at + len <= w->n) {
+    walk_t sub = {w->p, at + len, 0};
+    if (walk_name(&sub, at) != at + len) {
+      w->lim |= LIM_TYPED_RDATA;
+    }
+    w->lim |= sub.lim;
+  }
+}
+
+static unsigned interop_limits(const uint8_t *p, size_t n) {
+  walk_t w = {p, n, 0};
+  if (n < 12) {
+    return 0;
+  }
+  unsigned c[4] = {rd16(&w, 4), rd16(&w, 6), rd16(&w, 8), rd16(&w, 10)};
+  bool wack = (p[2] & 0xF8) == 0xB8; /* R=1, OPCODE 7 */
+  w.lim |= c[0] > NB_NS_MAX_QUESTIONS || c[1] + c[2] + c[3] > NB_NS_MAX_RRS
+               ? LIM_CAPS
+               : 0;
+  size_t at = 12;
+  for (unsigned i = 0; i < c[0] + c[1] + c[2] + c[3]; i++) {
+    at = walk_name(&w, at);
+    if (at == 0 || at + (i < c[0] ? 4 : 10) > n) {
+      return w.lim | LIM_WALK_STOPPED;
+    }
+    if (i < c[0]) {
+      at += 4;
+      continue;
+    }
+    unsigned type = rd16(&w, at), len = rd16(&w, at + 8);
+    at += 10;
+    walk_rdata(&w, type, at, len, wack); /* before: Samba may ignore len */
+    if (at + len > n) {
+      return w.lim | LIM_WALK_STOPPED;
+    }
+    at += len;
+  }
+  return w.lim;
+}
+
+/* ---- field comparison ------------------------------------------------------
+ */
+
+/* Samba's form of a name: the 15 bytes with trailing spaces trimmed, then
+ * cut at the first NUL (libcli/nbt/nbtname.c decompress_name, strdup). */
+static bool same_name(const nb_name_t *n, const struct nbt_name *s) {
+  char want[NB_NAME_BYTES];
+  size_t len = NB_NAME_CHARS;
+  memcpy(want, n->bytes, NB_NAME_CHARS);
+  while (len > 0 && want[len - 1] == ' ') {
+    len--;
+  }
+  want[len] = '\0';
+  /* decompress_name() stores the suffix through a plain char: 0x80-0xFF
+   * arrive sign-extended in the enum, so compare the low byte. */
+  if (s->name == NULL || strcmp(s->name, want) != 0 ||
+      (uint8_t)s->type != n->bytes[NB_NAME_BYTES - 1]) {
+    return false;
+  }
+  if (n->scope_len == 0) {
+    return s->scope == NULL;
+  }
+  return s->scope != NULL && strcmp(s->scope, n->scope) == 0;
+}
+
+static bool same_nb(const nb_ns_rr_t *rr, const struct nbt_rdata_netbios *s) {
+  if (s->length != rr->rdlength || s->length / 6 != rr->nb_count) {
+    return false;
+  }
+  for (size_t i = 0; i < rr->nb_count; i++) {
+    nb_ns_nb_entry_t e;
+    char ip[16];
+    if (nb_ns_nb_entry(rr, i, &e) != NB_OK ||
+        s->addresses[i].nb_flags != e.nb_flags) {
+      return false;
+    }
+    snprintf(ip, sizeof ip, "%u.%u.%u.%u", (unsigned)(e.addr >> 24),
+             (unsigned)(e.addr >> 16 & 0xFF), (unsigned)(e.addr >> 8 & 0xFF),
+             (unsigned)(e.addr & 0xFF));
+    if (strcmp(s->addresses[i].ipaddr, ip) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static bool same_stats(const nb_ns_statistics_t *a,
+                       const struct nbt_statistics *b) {
+  return memcmp(a->unit_id, b->unit_id, 6) == 0 && a->jumpers == b->jumpers &&
+         a->test_result == b->test_result &&
+         a->version_number == b->version_number &&
+         a->period_of_statistics == b->period_of_statistics &&
+         a->number_of_crcs == b->number_of_crcs &&
+         a->number_good_sends == b->number_good_sends &&
+         a->number_good_receives == b->number_good_receives &&
+         a->number_retransmits == b->number_retransmits &&
+         a->session_data_packet_size == b->session_data_packet_size &&
+         a->max_total_sessions_possible == b->max_total_sessions_possible;
+}
+
+static bool same_nbstat(const nb_ns_rr_t *rr, const struct nbt_rdata_status *s,
+                        unsigned lim) {
+  nb_ns_statistics_t st;
+  if (s->num_names != rr->nbstat_names ||
+      nb_ns_nbstat_statistics(rr, &st) != NB_OK ||
+      !same_stats(&st, &s->statistics)) {
+    return false;
+  }
+  for (size_t i = 0; i < rr->nbstat_names; i++) {
+    nb_ns_nbstat_entry_t e;
+    char want[NB_NAME_BYTES];
+    if (nb_ns_nbstat_entry(rr, i, &e) != NB_OK ||
+        s->names[i].nb_flags != e.name_flags ||
+        (uint8_t)s->names[i].type != e.name[NB_NAME_CHARS]) {
+      return false;
+    }
+    memcpy(want, e.name, NB_NAME_CHARS);
+    want[NB_NAME_CHARS] = '\0'; /* compared up to the first NUL */
+    if (!(lim & LIM_DOS_NAMES) && strcmp(s->names[i].name, want) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static bool same_rr(const nb_ns_rr_t *rr, const struct nbt_res_rec *s,
+                    unsigned lim) {
+  if (rr->rrname.form == NB_NS_NAME_NULL) {
+    if (s->name.name == NULL || s->name.name[0] != '\0') {
+      return false; /* both read the null name as "", type 0 */
+    }
+  } else if (!same_name(&rr->rrname.name, &s->name)) {
+    return false;
+  }
+  if ((unsigned)s->rr_type != rr->rrtype ||
+      (unsigned)s->rr_class != rr->rrclass || s->ttl != rr->ttl) {
+    return false;
+  }
+  switch (rr->rrtype) {
+  case NB_NS_TYPE_NB:
+    return same_nb(rr, &s->rdata.netbios);
+  case NB_NS_TYPE_NBSTAT:
+    return same_nbstat(rr, &s->rdata.status, lim);
+  default:
+    return s->rdata.data.length == rr->rdlength &&
+           (rr->rdlength == 0 ||
+            memcmp(s->rdata.data.data, rr->rdata, rr->rdlength) == 0);
+  }
+}
+
+static void compare(const nb_ns_msg_t *m, const struct nbt_name_packet *s,
+                    unsigned lim) {
+  if (s->name_trn_id != m->hdr.trn_id ||
+      s->operation != nb_ns_flags_word(&m->hdr) || s->qdcount != m->qdcount ||
+      s->ancount != m->ancount || s->nscount != m->nscount ||
+      s->arcount != m->arcount) {
+    fail("header or counts differ", lim);
+  }
+  for (size_t i = 0; i < m->qdcount; i++) {
+    const struct nbt_name_question *q = &s->questions[i];
+    if (!same_name(&m->qd[i].qname.name, &q->name) ||
+        (unsigned)q->question_type != m->qd[i].qtype ||
+        (unsigned)q->question_class != m->qd[i].qclass) {
+      fail("a question differs", lim);
+    }
+  }
+  const struct nbt_res_rec *sec[3] = {s->answers, s->nsrecs, s->additional};
+  const size_t cnt[3] = {m->ancount, m->nscount, m->arcount};
+  for (size_t k = 0, i = 0; k < 3; k++) {
+    for (size_t j = 0; j < cnt[k]; j++, i++) {
+      if (!same_rr(&m->rr[i], &sec[k][j], lim)) {
+        fail("a resource record differs", lim);
+      }
+    }
+  }
+  if (s->padding.length != m->trailing_len ||
+      (m->trailing_len > 0 &&
+       memcmp(s->padding.data, m->trailing, m->trailing_len) != 0)) {
+    fail("the bytes after the last record differ", lim);
+  }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static nb_ns_msg_t m;
+  if (size > 65535) {
+    return 0; /* a UDP payload */
+  }
+  bool ours = nb_ns_parse(data, size, &m, NULL) == NB_OK;
+  TALLOC_CTX *ctx = talloc_new(NULL);
+  struct nbt_name_packet *pkt = talloc_zero(ctx, struct nbt_name_packet);
+  if (ctx == NULL || pkt == NULL) {
+    abort();
+  }
+  /* data_blob_const() takes a const pointer; Samba only reads the blob. */
+  DATA_BLOB blob = data_blob_const(data, size);
+  enum ndr_err_code e = ndr_pull_struct_blob(
+      &blob, pkt, pkt, (ndr_pull_flags_fn_t)ndr_pull_nbt_name_packet);
+  bool theirs = NDR_ERR_CODE_IS_SUCCESS(e);
+  unsigned lim = interop_limits(data, size);
+  if (ours != theirs && (lim & LIM_VERDICT) == 0) {
+    fail(ours ? "nbtkit accepts, Samba refuses"
+              : "Samba accepts, nbtkit refuses",
+         lim);
+  }
+  if (ours && theirs && (lim & LIM_STRUCTURE) == 0) {
+    compare(&m, pkt, lim);
+  }
+  talloc_free(ctx);
+  return 0;
+}
