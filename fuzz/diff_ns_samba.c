@@ -35,7 +35,10 @@
  *                    model refuses them with NB_ELIMIT)
  *  LIM_NB_RDATA      NB RDATA whose RDLENGTH is not a multiple of 6 (we
  *                    refuse; Samba reads RDLENGTH/6 entries and parses on
- *                    from the wrong offset; a WACK sent with type NB)
+ *                    from the wrong offset)
+ *  LIM_WACK_RDATA    a WACK whose record says NB or NBSTAT (we read WACK
+ *                    RDATA as the request's header word whatever RR_TYPE
+ *                    says, RFC 1002 4.2.16; Samba types it by RR_TYPE)
  *  LIM_NBSTAT_RDATA  NBSTAT RDATA whose RDLENGTH is not 47 + 18 NUM_NAMES
  *                    (Samba ignores RDLENGTH and reads NUM_NAMES entries
  *                    and 46 STATISTICS bytes wherever they end)
@@ -67,13 +70,14 @@ enum {
   LIM_NBSTAT_RDATA = 1u << 7,
   LIM_TYPED_RDATA = 1u << 8,
   LIM_DOS_NAMES = 1u << 9,
-  LIM_WALK_STOPPED = 1u << 10 /* the walker could not finish: no claim */
+  LIM_WACK_RDATA = 1u << 10,
+  LIM_WALK_STOPPED = 1u << 11 /* the walker could not finish: no claim */
 };
 
 /* Limits under which the two verdicts may differ (all but WALK_STOPPED). */
-#define LIM_VERDICT 0x3FFu
+#define LIM_VERDICT 0x7FFu
 /* Limits under which both accept but the records are read differently. */
-#define LIM_STRUCTURE (LIM_NB_RDATA | LIM_NBSTAT_RDATA)
+#define LIM_STRUCTURE (LIM_NB_RDATA | LIM_NBSTAT_RDATA | LIM_WACK_RDATA)
 
 static void fail(const char *what, unsigned limits) {
   fprintf(stderr, "diff_ns_samba: %s (limits seen: 0x%x)\n", what, limits);
@@ -151,7 +155,9 @@ static size_t walk_name(walk_t *w, size_t at) {
 
 static void walk_rdata(walk_t *w, unsigned type, size_t at, unsigned len,
                        bool wack) {
-  if (type == NB_NS_TYPE_NB && (len % 6 != 0 || wack)) {
+  if (wack && (type == NB_NS_TYPE_NB || type == NB_NS_TYPE_NBSTAT)) {
+    w->lim |= LIM_WACK_RDATA;
+  } else if (type == NB_NS_TYPE_NB && len % 6 != 0) {
     w->lim |= LIM_NB_RDATA;
   } else if (type == NB_NS_TYPE_NBSTAT) {
     unsigned num = at < w->n ? w->p[at] : 0;

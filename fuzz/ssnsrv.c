@@ -17,8 +17,9 @@
  *     8 FLUSH    write everything pending both ways
  *     9 TICK     jump to next_deadline(), run timers
  *     10 BULK    [side][k lo][k hi][seed]: one whole session message of
- *                64 * k bytes (24-bit header above 0x1FFFF), fed in reads
- *                of up to 64 KiB: large SMB2 READ/WRITE shapes
+ *                64 * (k % 16384) bytes (24-bit header above 0x1FFFF),
+ *                fed in reads of up to 64 KiB: large SMB2 READ/WRITE
+ *                shapes
  * Invariants (abort() on violation):
  *  - message bytes written toward a side are a prefix of what a model
  *    framer extracts from the other side's stream (headers in 24-bit form,
@@ -252,9 +253,17 @@ static void feed(fz_t *z, nb_ssnsrv_side_t from, const uint8_t *p, size_t n) {
   }
 }
 
-/* A whole message of `len` bytes from `from`, in 64 KiB reads. */
+/* A whole message of `len` bytes from `from`, in 64 KiB reads; each read
+ * starts with its offset and the seed, so misplaced chunks show. */
 static void bulk(fz_t *z, nb_ssnsrv_side_t from, size_t len, uint8_t seed) {
   static uint8_t chunk[65536];
+  static bool ready;
+  if (!ready) {
+    for (size_t i = 0; i < sizeof chunk; i++) {
+      chunk[i] = (uint8_t)(i * 131u + (i >> 8));
+    }
+    ready = true;
+  }
   uint8_t h[4] = {0, (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
   if (len <= NB_SSN_RFC_MAX) {
     h[1] = (uint8_t)((len >> 16) & 1u); /* RFC 1002 4.3.1: E */
@@ -262,8 +271,8 @@ static void bulk(fz_t *z, nb_ssnsrv_side_t from, size_t len, uint8_t seed) {
   feed(z, from, h, sizeof h);
   for (size_t off = 0; off < len && nb_ssnsrv_want_read(&z->s, from);) {
     size_t n = len - off < sizeof chunk ? len - off : sizeof chunk;
-    for (size_t i = 0; i < n; i++) {
-      chunk[i] = (uint8_t)(seed + off + i);
+    for (size_t i = 0; i < 8 && i < n; i++) {
+      chunk[i] = (uint8_t)((off >> (8 * i)) + seed);
     }
     feed(z, from, chunk, n);
     off += n;
@@ -376,7 +385,7 @@ static void step(fz_t *z, uint8_t op, const uint8_t *p, size_t n) {
     write_out(z, NB_SSNSRV_BACKEND, SIZE_MAX);
     break;
   case 10:
-    bulk(z, side, n >= 4 ? (size_t)(p[1] | p[2] << 8) * 64u : 64u,
+    bulk(z, side, n >= 4 ? (size_t)((p[1] | p[2] << 8) & 0x3fff) * 64u : 64u,
          n >= 4 ? p[3] : 0);
     break;
   default: {

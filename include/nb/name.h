@@ -77,7 +77,8 @@ NB_API nb_err_t nb_name_set_scope(nb_name_t *n, const char *scope,
                                   size_t scope_len, nb_diag_t *diag);
 
 /* Parse the text form `NAME<XX>.scope` (the `<XX>` and `.scope` parts are
- * optional; without `<XX>` the suffix is 0x20, as nmblookup assumes). In
+ * optional; without `<XX>` the suffix is 0x20, as in RFC 1002 4.1's "FRED "
+ * example; note that Samba's nmblookup defaults to 0x00 instead). In
  * NAME, `\xHH` escapes any byte and `\\` a backslash; `*` alone is the
  * NUL-padded wildcard. `diag->offset` is an offset into `text`. */
 NB_API nb_err_t nb_name_from_text(nb_name_t *out, const char *text, size_t len,

@@ -29,22 +29,112 @@ typedef struct nb_rd {
   size_t end;         /* one past the last readable byte, <= msg_len */
 } nb_rd_t;
 
-/* A reader over all of `msg` (borrowed: valid while `msg` is). */
-NB_API void nb_rd_init(nb_rd_t *r, const uint8_t *msg, size_t len);
-/* Bytes left before `end`. */
-NB_API size_t nb_rd_left(const nb_rd_t *r);
+/* The readers are static inline: they are on every parser's hot path
+ * (an out-of-line call per field was 12% of name-service parse time). */
 
-NB_API nb_err_t nb_rd_u8(nb_rd_t *r, uint8_t *out);
-NB_API nb_err_t nb_rd_be16(nb_rd_t *r, uint16_t *out);
-NB_API nb_err_t nb_rd_be24(nb_rd_t *r, uint32_t *out);
-NB_API nb_err_t nb_rd_be32(nb_rd_t *r, uint32_t *out);
-NB_API nb_err_t nb_rd_peek_u8(const nb_rd_t *r, uint8_t *out);
-NB_API nb_err_t nb_rd_peek_be16(const nb_rd_t *r, uint16_t *out);
+/* A reader over all of `msg` (borrowed: valid while `msg` is). */
+static inline void nb_rd_init(nb_rd_t *r, const uint8_t *msg, size_t len) {
+  r->msg = msg;
+  r->msg_len = len;
+  r->pos = 0;
+  r->end = len;
+}
+
+/* Bytes left before `end`. */
+static inline size_t nb_rd_left(const nb_rd_t *r) {
+  return r->pos <= r->end ? r->end - r->pos : 0;
+}
+
+/* Borrow `n` bytes at the cursor without moving it; NULL if fewer remain.
+ * (Never NULL + 0: an empty message has a NULL `msg`.) */
+static inline const uint8_t *nb_rd_peek_(const nb_rd_t *r, size_t n) {
+  static const uint8_t empty[1];
+  if (nb_rd_left(r) < n) {
+    return NULL;
+  }
+  return r->msg != NULL ? r->msg + r->pos : empty;
+}
+
+static inline nb_err_t nb_rd_u8(nb_rd_t *r, uint8_t *out) {
+  const uint8_t *p = nb_rd_peek_(r, 1);
+  if (p == NULL) {
+    return NB_ETRUNCATED;
+  }
+  *out = p[0];
+  r->pos += 1;
+  return NB_OK;
+}
+
+static inline nb_err_t nb_rd_be16(nb_rd_t *r, uint16_t *out) {
+  const uint8_t *p = nb_rd_peek_(r, 2);
+  if (p == NULL) {
+    return NB_ETRUNCATED;
+  }
+  *out = (uint16_t)((unsigned)p[0] << 8 | p[1]);
+  r->pos += 2;
+  return NB_OK;
+}
+
+static inline nb_err_t nb_rd_be24(nb_rd_t *r, uint32_t *out) {
+  const uint8_t *p = nb_rd_peek_(r, 3);
+  if (p == NULL) {
+    return NB_ETRUNCATED;
+  }
+  *out = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+  r->pos += 3;
+  return NB_OK;
+}
+
+static inline nb_err_t nb_rd_be32(nb_rd_t *r, uint32_t *out) {
+  const uint8_t *p = nb_rd_peek_(r, 4);
+  if (p == NULL) {
+    return NB_ETRUNCATED;
+  }
+  *out = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+         p[3];
+  r->pos += 4;
+  return NB_OK;
+}
+
+static inline nb_err_t nb_rd_peek_u8(const nb_rd_t *r, uint8_t *out) {
+  const uint8_t *p = nb_rd_peek_(r, 1);
+  if (p == NULL) {
+    return NB_ETRUNCATED;
+  }
+  *out = p[0];
+  return NB_OK;
+}
+
+static inline nb_err_t nb_rd_peek_be16(const nb_rd_t *r, uint16_t *out) {
+  const uint8_t *p = nb_rd_peek_(r, 2);
+  if (p == NULL) {
+    return NB_ETRUNCATED;
+  }
+  *out = (uint16_t)((unsigned)p[0] << 8 | p[1]);
+  return NB_OK;
+}
+
 /* Borrow `n` bytes: `*out` points into `msg`, valid while `msg` is. */
-NB_API nb_err_t nb_rd_bytes(nb_rd_t *r, size_t n, const uint8_t **out);
+static inline nb_err_t nb_rd_bytes(nb_rd_t *r, size_t n, const uint8_t **out) {
+  const uint8_t *p = nb_rd_peek_(r, n);
+  if (p == NULL) {
+    return NB_ETRUNCATED;
+  }
+  *out = p;
+  r->pos += n;
+  return NB_OK;
+}
+
+static inline nb_err_t nb_rd_skip(nb_rd_t *r, size_t n) {
+  if (nb_rd_left(r) < n) {
+    return NB_ETRUNCATED;
+  }
+  r->pos += n;
+  return NB_OK;
+}
+
 /* Copy `n` bytes into `dst`. */
 NB_API nb_err_t nb_rd_copy(nb_rd_t *r, void *dst, size_t n);
-NB_API nb_err_t nb_rd_skip(nb_rd_t *r, size_t n);
 /* Carve the next `n` bytes into `sub` (a hard window) and advance `r` past
  * them. Fails with NB_ETRUNCATED, leaving `r` unmoved, if fewer remain. */
 NB_API nb_err_t nb_rd_sub(nb_rd_t *r, size_t n, nb_rd_t *sub);

@@ -56,6 +56,14 @@ typedef enum {
   K_WINS_TTL_MIN,
   K_WINS_TTL_MAX,
   K_WINS_MAX_NAMES,
+  K_DGRAM_SERVICE, /* [datagram] (issue 8) */
+  K_DGRAM_PORT,
+  K_DGRAM_SOCKET,
+  K_NBDD,
+  K_NBDD_QUERY,
+  K_NBDD_SERVER,
+  K_DGRAM_RATE_LIMIT,
+  K_DGRAM_RATE_LIMIT_GLOBAL,
   K_COUNT
 } key_id_t;
 
@@ -64,6 +72,7 @@ typedef enum {
   SEC_NAME_SERVICE,
   SEC_SESSION,
   SEC_WINS,
+  SEC_DATAGRAM,
   SEC_COUNT
 } section_t;
 
@@ -87,7 +96,8 @@ typedef enum {
   V_RATE,
   V_ROUTE,
   V_SESSION_NUM,
-  V_WINS_NUM
+  V_WINS_NUM,
+  V_DGRAM /* [datagram]: set_dgram() */
 } kind_t;
 
 typedef struct {
@@ -129,6 +139,15 @@ static const key_def_t keys[K_COUNT] = {
     [K_WINS_TTL_MIN] = {"wins-ttl-min", SEC_WINS, V_WINS_NUM},
     [K_WINS_TTL_MAX] = {"wins-ttl-max", SEC_WINS, V_WINS_NUM},
     [K_WINS_MAX_NAMES] = {"wins-max-names", SEC_WINS, V_WINS_NUM},
+    [K_DGRAM_SERVICE] = {"dgram-service", SEC_DATAGRAM, V_DGRAM},
+    [K_DGRAM_PORT] = {"dgram-port", SEC_DATAGRAM, V_DGRAM},
+    [K_DGRAM_SOCKET] = {"dgram-socket", SEC_DATAGRAM, V_DGRAM},
+    [K_NBDD] = {"nbdd", SEC_DATAGRAM, V_DGRAM},
+    [K_NBDD_QUERY] = {"nbdd-query", SEC_DATAGRAM, V_DGRAM},
+    [K_NBDD_SERVER] = {"nbdd-server", SEC_DATAGRAM, V_DGRAM},
+    [K_DGRAM_RATE_LIMIT] = {"dgram-rate-limit", SEC_DATAGRAM, V_DGRAM},
+    [K_DGRAM_RATE_LIMIT_GLOBAL] = {"dgram-rate-limit-global", SEC_DATAGRAM,
+                                   V_DGRAM},
 };
 
 /* Maps an offset in a joined smb.conf line back to line and column. */

@@ -17,6 +17,7 @@
 #include "privs.h"
 #include "svc_ns.h"
 #include "svc_session.h"
+#include "svc_wins.h"
 #include "udp.h"
 
 enum { EXIT_USAGE = 2 };
@@ -46,7 +47,9 @@ static void usage(FILE *f) {
           "--bind-interfaces-only, --wins-server IP, --node-type b|p|m|h,\n"
           "--resolve-order LIST, --user U, --control PATH, --pid-file PATH,\n"
           "--log-level L, --syslog, --port N, --rate-limit N,\n"
-          "--rate-limit-global N. See nbtd(8) and docs/CONFIGURATION.md.\n");
+          "--rate-limit-global N, --nbns-server, --db PATH, --wins-ttl-min S,\n"
+          "--wins-ttl-max S, --wins-max-names N. See nbtd(8) and\n"
+          "docs/CONFIGURATION.md.\n");
 }
 
 static char *read_text(const char *path, size_t *len) {
@@ -261,6 +264,7 @@ typedef struct {
   nb_daemon_t d;
   nb_svc_ns_t *ns;
   nb_svc_ssn_t *ssn; /* session service and forwarder (issue 7) */
+  nb_svc_wins_t *wins; /* NBNS (WINS) server (issue 9), when enabled */
   nb_control_t *ctl;
 } nbtd_t;
 
@@ -284,7 +288,8 @@ static int setup(nbtd_t *t, const nb_config_t *c, uid_t uid, gid_t gid) {
   t->ctl = c->control[0] != '\0'
                ? nb_control_new(c->control, optional, uid, gid)
                : NULL;
-  if (t->ns == NULL || t->ssn == NULL ||
+  t->wins = c->nbns_server ? nb_svc_wins_new(t->ns) : NULL;
+  if (t->ns == NULL || t->ssn == NULL || (c->nbns_server && t->wins == NULL) ||
       (c->control[0] != '\0' && t->ctl == NULL)) {
     nb_log_err("out of memory");
     return -1;
@@ -294,6 +299,9 @@ static int setup(nbtd_t *t, const nb_config_t *c, uid_t uid, gid_t gid) {
   }
   nb_daemon_add_service(&t->d, &nb_svc_ns_ops, t->ns);
   nb_daemon_add_service(&t->d, &nb_svc_ssn_ops, t->ssn);
+  if (t->wins != NULL) { /* after the name service: it uses its sockets */
+    nb_daemon_add_service(&t->d, &nb_svc_wins_ops, t->wins);
+  }
   return nb_daemon_start(&t->d) == 0 ? 0 : -1;
 }
 
@@ -356,6 +364,7 @@ static int run(const nb_config_t *c, const opts_t *o) {
   }
   nb_svc_ns_free(t.ns);
   nb_svc_ssn_free(t.ssn);
+  nb_svc_wins_free(t.wins);
   nb_control_free(t.ctl);
   nb_udp_global_free();
   nb_log_notice(rc == 0 ? "stopped" : "start-up failed");

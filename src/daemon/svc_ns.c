@@ -58,6 +58,10 @@ struct nb_svc_ns {
   nb_udp_counters_t udp;
   uint64_t rx_not_ipv4;
   nb_nsnode_event_t ev; /* scratch (large) */
+  nb_svc_ns_tap_fn tap;  /* issue 9: the WINS server sees datagrams first */
+  void *tap_arg;
+  nb_svc_ns_observer_fn observer; /* issue 8: the datagram service */
+  void *observer_ctx;
 };
 
 nb_svc_ns_t *nb_svc_ns_new(void) {
@@ -188,6 +192,9 @@ static void drain(nb_svc_ns_t *s) {
   }
   while (nb_nsnode_next_event(s->node, &s->ev)) {
     on_event(s, &s->ev);
+    if (s->observer != NULL) {
+      s->observer(s->observer_ctx, &s->ev);
+    }
   }
 }
 
@@ -267,6 +274,10 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
     return;
   }
   s->udp.rx++;
+  if (s->tap != NULL && s->tap(s->tap_arg, (const uint8_t *)buf->base,
+                               (size_t)nread, ip, port, sock->bcast)) {
+    return; /* issue 9: taken by the WINS server */
+  }
   nb_nsnode_drop_t why =
       nb_nsnode_recv(s->node, (const uint8_t *)buf->base, (size_t)nread, ip,
                      port, sock->bcast, now_ms(s));
@@ -278,6 +289,30 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
   }
   drain(s);
 }
+
+/* ---- issue 9: the WINS server's hooks (see svc_ns.h) ----------------- */
+
+void nb_svc_ns_set_tap(nb_svc_ns_t *s, nb_svc_ns_tap_fn fn, void *arg) {
+  s->tap = fn;
+  s->tap_arg = arg;
+}
+
+void nb_svc_ns_send(nb_svc_ns_t *s, const uint8_t *data, size_t len,
+                    uint32_t dst_ip, uint16_t dst_port) {
+  size_t i = 0;
+  for (size_t k = 0; k < s->n_out; k++) {
+    const nb_daemon_iface_t *f = &s->d->ifaces[k];
+    if ((dst_ip & f->netmask) == (f->ip & f->netmask)) {
+      i = k;
+      break;
+    }
+  }
+  if (s->n_out > 0) {
+    nb_udp_out_add(&s->out[i], data, len, dst_ip, dst_port);
+  }
+}
+
+void nb_svc_ns_flush(nb_svc_ns_t *s) { flush_all(s); }
 
 static int open_sock(nb_svc_ns_t *s, size_t iface, bool bcast) {
   const nb_daemon_iface_t *f = &s->d->ifaces[iface];
@@ -637,6 +672,27 @@ static void ns_report(const void *self, nb_sbuf_t *out, nb_report_fmt_t fmt) {
   } else {
     report_text(s, out);
   }
+}
+
+/* ---- issue 8: hooks for the datagram service (see svc_ns.h) ----------
+ */
+
+void nb_svc_ns_observe(nb_svc_ns_t *s, nb_svc_ns_observer_fn fn, void *ctx) {
+  s->observer = fn;
+  s->observer_ctx = ctx;
+}
+
+nb_nsnode_t *nb_svc_ns_node(nb_svc_ns_t *s) { return s->node; }
+
+/* As sync_now() without the poke: the caller is inside its own callback,
+ * and a stop is checked once per loop iteration anyway. */
+void nb_svc_ns_sync(nb_svc_ns_t *s) {
+  if (s->node == NULL) {
+    return;
+  }
+  drain(s);
+  flush_all(s);
+  rearm(s);
 }
 
 const nb_service_ops_t nb_svc_ns_ops = {

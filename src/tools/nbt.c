@@ -22,6 +22,7 @@ static const nbt_command_t commands[] = {
     {"status", nbt_cmd_status, "ask nodes for their name tables"},
     {"stats", nbt_cmd_stats, "print nbtd's counters"},
     {"session", nbt_cmd_session, "open a NetBIOS session, send messages"},
+    {"wins", nbt_cmd_wins, "list, show, delete, import, export WINS names"},
 };
 
 static void usage(FILE *f) {
