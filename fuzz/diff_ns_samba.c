@@ -170,11 +170,14 @@ static void walk_rdata(walk_t *w, unsigned type, size_t at, unsigned len,
   } else if (type == NB_NS_TYPE_A && len != 4) {
     w->lim |= LIM_TYPED_RDATA;
   } else if (type == NB_NS_TYPE_NS && at + len <= w->n) {
-    walk_t sub = {w->p, at + len, 0};
-    if (walk_name(&sub, at) != at + len) {
+    /* Whether our decoder takes NSD_NAME is our typing, not Samba's. */
+    nb_rd_t r;
+    nb_name_t name;
+    nb_rd_init(&r, w->p, at + len);
+    r.pos = at;
+    if (nb_name_decode(&r, &name, 0, NULL) != NB_OK || r.pos != at + len) {
       w->lim |= LIM_TYPED_RDATA;
     }
-    w->lim |= sub.lim;
   }
 }
 

@@ -281,9 +281,14 @@ def own_status_names(scn):
 # --- registration, release, conflict (RFC 1002 4.2.5-4.2.11, 5.1.1.5) ------
 
 def registration_response(label="q", rcode=0, why="RFC 1002 4.2.6",
-                          opcode=5, ttl=None, echo_rdata=True):
+                          opcode=5, ttl=None, echo_rdata=True,
+                          owner_group=None):
     """POSITIVE (rcode 0, 4.2.5) or NEGATIVE (4.2.6) registration response.
-    rcode may be a set of acceptable codes."""
+    rcode may be a set of acceptable codes. `owner_group` (True/False) is
+    for an end node defending a name it holds: the RDATA then describes
+    the owner - the responding node and its entry's G flag - not the
+    claimant (RFC 1002 4.2.1.3: "For responses this is the actual owner's
+    type"; "the NB_ADDRESS ... is the IP address of the name's owner")."""
     codes = {rcode} if isinstance(rcode, int) else set(rcode)
 
     def check(v):
@@ -306,11 +311,26 @@ def registration_response(label="q", rcode=0, why="RFC 1002 4.2.6",
             if ttl is not None:
                 out.append((rr["ttl"] == ttl, f"{why}: TTL {ttl} "
                             f"(got {rr['ttl']})"))
-            if echo_rdata and req and req["additional"]:
+            if owner_group is not None:
+                out += _owner_rdata(v, label, rr, owner_group)
+            elif echo_rdata and req and req["additional"]:
                 out.append((rr["rdata"] == req["additional"][0]["rdata"],
                             f"{why}: NB_FLAGS/NB_ADDRESS of the request"))
         return out
     return check
+
+
+def _owner_rdata(v, label, rr, group):
+    """RFC 1002 4.2.1.3: a response's NB entry names the actual owner."""
+    why = "RFC 1002 4.2.1.3"
+    src = v.replies(label)[0][0].src
+    ents = rr.get("entries") or []
+    if not ents:
+        return [(False, f"{why}: NB_FLAGS/NB_ADDRESS of the owner (no entry)")]
+    e = ents[0]
+    return [(e["addr"] == src and e["g"] == int(group),
+             f"{why}: NB_FLAGS/NB_ADDRESS of the owner, the defending node "
+             f"({src}, G={int(group)}; got {e['addr']}, G={e['g']})")]
 
 
 def release_response(label="q", rcode=0):

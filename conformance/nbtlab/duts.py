@@ -41,10 +41,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 NBTD_TCP = False
 
 
-def nbtd_argv(nbtd, host, scn):
+def nbtd_argv(nbtd, host, scn, workdir=None):
     argv = [nbtd, "-F", "--interface",
             f"{host.addr}/{host.lan.subnet.prefixlen}",
-            "--name", scn.netbios_name, "--workgroup", scn.workgroup]
+            "--name", scn.netbios_name, "--workgroup", scn.workgroup,
+            "--log-level", "info"]
+    # The control and datagram sockets are filesystem paths shared by every
+    # namespace: a root nbtd's defaults (/run/nbtd/) collide with any other
+    # nbtd on the machine (a test, a second lab), so each slot gets its own.
+    if workdir:
+        argv += ["--control", os.path.join(workdir, "nbtd.sock"),
+                 "--dgram-socket", os.path.join(workdir, "dgram.sock")]
+    else:
+        argv += ["--control", "", "--dgram-socket", ""]
     for alias in scn.aliases:
         argv += ["--alias", alias]
     if scn.scope:
@@ -216,7 +225,9 @@ class NbtdSlot(CommandSlot):
         super().__init__("nbtd", tcp=NBTD_TCP, label=f"nbtd ({find_nbtd()})")
 
     def argv(self, host, scn):
-        return nbtd_argv(find_nbtd(), host, scn)
+        self.root = tempfile.mkdtemp(prefix="nbtlab-nbtd-")
+        os.chmod(self.root, 0o755)
+        return nbtd_argv(find_nbtd(), host, scn, workdir=self.root)
 
 
 def wrong_slot(field="ra"):

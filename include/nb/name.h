@@ -95,7 +95,9 @@ NB_API size_t nb_name_to_text(const nb_name_t *n, char *buf, size_t cap);
 NB_API void nb_name_first_level(const nb_name_t *n,
                                 char out[NB_NAME_L1_LEN + 1]);
 
-/* Decode a first-level label of exactly 32 characters into the 16 bytes. */
+/* Decode a first-level label of exactly 32 characters 'A'..'P' into the 16
+ * bytes. On failure `*bad_index` is the first bad character's index and `out`
+ * is unspecified. */
 NB_API nb_err_t nb_name_from_first_level(uint8_t out[NB_NAME_BYTES],
                                          const uint8_t *label, size_t len,
                                          size_t *bad_index);

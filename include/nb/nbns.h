@@ -354,14 +354,15 @@ NB_API uint32_t nb_nbns_grant_ttl(const nb_nbns_config_t *cfg,
 
 /* WARNING: parses untrusted text.
  *
- * Parse one line into `out` with `scope` (may be NULL). `now_unix_s`
- * converts DEATH_TIME into expiry times relative to `now_ms` (the engine
- * time that corresponds to it). Returns NB_OK for a record, NB_ENOTFOUND
+ * Parse one line into `out` with `scope` (may be NULL). `now_unix_ms`
+ * (the wall clock) and `now_ms` (the engine time at that instant) convert
+ * DEATH_TIME into expiry times. Returns NB_OK for a record, NB_ENOTFOUND
  * for a line that holds none (blank, comment, VERSION, an S record),
- * NB_EMALFORMED (with `diag->offset`, a column) otherwise. */
+ * NB_ETIMEDOUT for a record with under 60 s to live (nmbd skips those
+ * too), NB_EMALFORMED (with `diag->offset`, a column) otherwise. */
 NB_API nb_err_t nb_nbns_winsdat_parse_line(const char *line, size_t len,
                                            const char *scope,
-                                           uint64_t now_unix_s,
+                                           uint64_t now_unix_ms,
                                            uint64_t now_ms,
                                            nb_nbns_record_t *out,
                                            nb_diag_t *diag);
@@ -370,7 +371,7 @@ NB_API nb_err_t nb_nbns_winsdat_parse_line(const char *line, size_t len,
  * the length the line needs, like snprintf. Static members are written
  * with DEATH_TIME 0; the record's expiry is its latest member's. */
 NB_API size_t nb_nbns_winsdat_format(const nb_nbns_record_t *rec,
-                                     uint64_t now_unix_s, uint64_t now_ms,
+                                     uint64_t now_unix_ms, uint64_t now_ms,
                                      char *buf, size_t cap);
 
 #endif

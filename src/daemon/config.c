@@ -76,8 +76,8 @@ typedef enum {
   SEC_COUNT
 } section_t;
 
-static const char *const section_names[SEC_COUNT] = {"global", "name-service",
-                                                     "session", "wins"};
+static const char *const section_names[SEC_COUNT] = {
+    "global", "name-service", "session", "wins", "datagram"};
 
 /* Value kinds, each with one setter below. */
 typedef enum {
@@ -695,8 +695,50 @@ static nb_err_t set_wins_number(nb_config_t *c, key_id_t k, const val_t *v,
   return NB_OK;
 }
 
+/* ---- [datagram] (issue 8): UDP 138, the application socket, the NBDD ----
+ */
+static nb_err_t set_dgram(nb_config_t *c, key_id_t k, const val_t *v,
+                          nb_config_error_t *e) {
+  uint32_t n = 0;
+  size_t bad = 0;
+  switch (k) {
+  case K_DGRAM_SERVICE:
+    return parse_bool(&c->dgram_service, v, e);
+  case K_NBDD_QUERY:
+    return parse_bool(&c->nbdd_query, v, e);
+  case K_NBDD_SERVER:
+    return parse_bool(&c->nbdd_server, v, e);
+  case K_DGRAM_SOCKET:
+    return parse_path(c->dgram_socket, v, e);
+  case K_NBDD:
+    if (v->len == 0) {
+      c->nbdd = 0; /* none */
+      return NB_OK;
+    }
+    return parse_ipv4(v->p, v->len, &c->nbdd, &bad)
+               ? NB_OK
+               : fail(e, v, bad, "NBDD not an IPv4 address");
+  case K_DGRAM_PORT:
+    if (!parse_uint(v->p, v->len, 65535, &n) || n == 0) {
+      return fail(e, v, 0, "port not 1..65535");
+    }
+    c->dgram_port = (uint16_t)n;
+    return NB_OK;
+  default: /* the two rate limits */
+    if (!parse_uint(v->p, v->len, 1000000, &n)) {
+      return fail(e, v, 0, "rate limit not 0..1000000");
+    }
+    *(k == K_DGRAM_RATE_LIMIT ? &c->dgram_rate_limit
+                              : &c->dgram_rate_limit_global) = n;
+    return NB_OK;
+  }
+}
+
 static nb_err_t set_value(nb_config_t *c, key_id_t k, const val_t *v,
                           nb_config_error_t *e) {
+  if (keys[k].kind == V_DGRAM) {
+    return set_dgram(c, k, v, e);
+  }
   switch (k) {
   case K_NAME:
     return set_nbname(&c->name, v, e);
@@ -784,6 +826,13 @@ void nb_config_init(nb_config_t *c) {
   c->wins_ttl_min_s = 300;
   c->wins_ttl_max_s = 0;
   c->wins_max_names = 65536;
+  c->dgram_service = true; /* [datagram]: nb/dgmsvc.h defaults */
+  c->dgram_port = 138;
+  memcpy(c->dgram_socket, NB_CONFIG_DGRAM_SOCKET_DEFAULT,
+         sizeof NB_CONFIG_DGRAM_SOCKET_DEFAULT);
+  c->nbdd_query = true;
+  c->dgram_rate_limit = 5;
+  c->dgram_rate_limit_global = 100;
   c->src = 1;
 }
 
@@ -1440,6 +1489,37 @@ static bool wins_equal(const nb_config_t *a, const nb_config_t *b) {
          a->wins_max_names == b->wins_max_names;
 }
 
+/* [datagram] (issue 8). */
+static void write_dgram(const nb_config_t *c, char *buf, size_t cap,
+                        size_t *n) {
+  char t[16];
+  out_str(buf, cap, n, "\n[datagram]\n");
+  out_line(buf, cap, n, K_DGRAM_SERVICE, c->dgram_service ? "yes" : "no");
+  snprintf(t, sizeof t, "%u", c->dgram_port);
+  out_line(buf, cap, n, K_DGRAM_PORT, t);
+  out_line(buf, cap, n, K_DGRAM_SOCKET, c->dgram_socket);
+  if (c->nbdd != 0) {
+    out_key(buf, cap, n, K_NBDD);
+    out_ipv4(buf, cap, n, c->nbdd);
+    out_str(buf, cap, n, "\n");
+  }
+  out_line(buf, cap, n, K_NBDD_QUERY, c->nbdd_query ? "yes" : "no");
+  out_line(buf, cap, n, K_NBDD_SERVER, c->nbdd_server ? "yes" : "no");
+  snprintf(t, sizeof t, "%u", c->dgram_rate_limit);
+  out_line(buf, cap, n, K_DGRAM_RATE_LIMIT, t);
+  snprintf(t, sizeof t, "%u", c->dgram_rate_limit_global);
+  out_line(buf, cap, n, K_DGRAM_RATE_LIMIT_GLOBAL, t);
+}
+
+static bool dgram_equal(const nb_config_t *a, const nb_config_t *b) {
+  return a->dgram_service == b->dgram_service &&
+         a->dgram_port == b->dgram_port &&
+         strcmp(a->dgram_socket, b->dgram_socket) == 0 && a->nbdd == b->nbdd &&
+         a->nbdd_query == b->nbdd_query && a->nbdd_server == b->nbdd_server &&
+         a->dgram_rate_limit == b->dgram_rate_limit &&
+         a->dgram_rate_limit_global == b->dgram_rate_limit_global;
+}
+
 size_t nb_config_write(const nb_config_t *c, char *buf, size_t cap) {
   size_t n = 0;
   if (cap > 0) {
@@ -1451,6 +1531,7 @@ size_t nb_config_write(const nb_config_t *c, char *buf, size_t cap) {
   write_process(c, buf, cap, &n);
   write_session(c, buf, cap, &n);
   write_wins(c, buf, cap, &n);
+  write_dgram(c, buf, cap, &n);
   return n;
 }
 
@@ -1492,7 +1573,7 @@ bool nb_config_equal(const nb_config_t *a, const nb_config_t *b) {
          a->log_level == b->log_level && a->syslog == b->syslog &&
          a->port == b->port && a->rate_limit == b->rate_limit &&
          a->rate_limit_global == b->rate_limit_global && session_equal(a, b) &&
-         wins_equal(a, b);
+         wins_equal(a, b) && dgram_equal(a, b);
 }
 
 size_t nb_config_format_error(const nb_config_error_t *e, const char *source,

@@ -41,8 +41,11 @@
 #define NB_CONFIG_PREFIX_UNSET 0xff /* address given without /len */
 #define NB_CONFIG_MAX_ROUTES 32     /* [session] route table */
 #define NB_CONFIG_CONTROL_DEFAULT "/run/nbtd/nbtd.sock"
-#define NB_CONFIG_DGRAM_SOCKET_DEFAULT "/run/nbtd/dgram.sock" /* issue 8 */
+
 #define NB_CONFIG_WINS_DB_DEFAULT "/var/lib/nbtd/wins.db" /* [wins] */
+
+/* [datagram] (issue 8): the application socket of the datagram service. */
+#define NB_CONFIG_DGRAM_SOCKET_DEFAULT "/run/nbtd/dgram.sock"
 
 /* Node types (RFC 1001 10): the letters the flags and files use. */
 typedef enum nb_config_node {
@@ -134,14 +137,14 @@ typedef struct nb_config {
   uint32_t wins_max_names;              /* 65536: the table's size */
   /* [datagram] (issue 8): UDP 138 and the application socket
    * (docs/DATAGRAM-API.md). */
-  bool dgram_service;                       /* yes: run it */
-  uint16_t dgram_port;                      /* 138 */
+  bool dgram_service;                        /* yes: run it */
+  uint16_t dgram_port;                       /* 138 */
   char dgram_socket[NB_CONFIG_PATH_MAX + 1]; /* "" for none */
-  uint32_t nbdd;                            /* NBDD of P/M/H nodes; 0 none */
-  bool nbdd_query;                          /* yes: DATAGRAM QUERY first */
-  bool nbdd_server;                         /* no: act as the NBDD */
-  uint32_t dgram_rate_limit;        /* responses/s to one source (5) */
-  uint32_t dgram_rate_limit_global; /* responses/s in all (100) */
+  uint32_t nbdd;                             /* NBDD of P/M/H nodes; 0 none */
+  bool nbdd_query;                           /* yes: DATAGRAM QUERY first */
+  bool nbdd_server;                          /* no: act as the NBDD */
+  uint32_t dgram_rate_limit;                 /* responses/s to one source */
+  uint32_t dgram_rate_limit_global;          /* responses/s in all */
   /* which source last set each key (for list replacement); internal */
   uint8_t src_of[64]; /* indexed by key: room for every section's keys */
   uint8_t src;

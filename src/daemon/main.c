@@ -15,6 +15,7 @@
 #include "log.h"
 #include "nb/nb.h"
 #include "privs.h"
+#include "svc_dgram.h"
 #include "svc_ns.h"
 #include "svc_session.h"
 #include "svc_wins.h"
@@ -48,7 +49,10 @@ static void usage(FILE *f) {
           "--resolve-order LIST, --user U, --control PATH, --pid-file PATH,\n"
           "--log-level L, --syslog, --port N, --rate-limit N,\n"
           "--rate-limit-global N, --nbns-server, --db PATH, --wins-ttl-min S,\n"
-          "--wins-ttl-max S, --wins-max-names N. See nbtd(8) and\n"
+          "--wins-ttl-max S, --wins-max-names N, --dgram-service yes|no,\n"
+          "--dgram-port N, --dgram-socket PATH, --nbdd IP, --nbdd-query\n"
+          "yes|no, --nbdd-server yes|no, --dgram-rate-limit N,\n"
+          "--dgram-rate-limit-global N. See nbtd(8) and\n"
           "docs/CONFIGURATION.md.\n");
 }
 
@@ -263,8 +267,9 @@ typedef struct {
   uv_loop_t loop;
   nb_daemon_t d;
   nb_svc_ns_t *ns;
-  nb_svc_ssn_t *ssn; /* session service and forwarder (issue 7) */
-  nb_svc_wins_t *wins; /* NBNS (WINS) server (issue 9), when enabled */
+  nb_svc_ssn_t *ssn;     /* session service and forwarder (issue 7) */
+  nb_svc_wins_t *wins;   /* NBNS (WINS) server (issue 9), when enabled */
+  nb_svc_dgram_t *dgram; /* datagram service (issue 8) */
   nb_control_t *ctl;
 } nbtd_t;
 
@@ -289,8 +294,11 @@ static int setup(nbtd_t *t, const nb_config_t *c, uid_t uid, gid_t gid) {
                ? nb_control_new(c->control, optional, uid, gid)
                : NULL;
   t->wins = c->nbns_server ? nb_svc_wins_new(t->ns) : NULL;
+  /* Issue 8: without root, UDP 138 and the default socket are optional. */
+  t->dgram =
+      t->ns != NULL ? nb_svc_dgram_new(t->ns, geteuid() != 0, uid, gid) : NULL;
   if (t->ns == NULL || t->ssn == NULL || (c->nbns_server && t->wins == NULL) ||
-      (c->control[0] != '\0' && t->ctl == NULL)) {
+      t->dgram == NULL || (c->control[0] != '\0' && t->ctl == NULL)) {
     nb_log_err("out of memory");
     return -1;
   }
@@ -302,6 +310,8 @@ static int setup(nbtd_t *t, const nb_config_t *c, uid_t uid, gid_t gid) {
   if (t->wins != NULL) { /* after the name service: it uses its sockets */
     nb_daemon_add_service(&t->d, &nb_svc_wins_ops, t->wins);
   }
+  /* after the name service: it follows its names and resolves with it */
+  nb_daemon_add_service(&t->d, &nb_svc_dgram_ops, t->dgram);
   return nb_daemon_start(&t->d) == 0 ? 0 : -1;
 }
 
@@ -365,6 +375,7 @@ static int run(const nb_config_t *c, const opts_t *o) {
   nb_svc_ns_free(t.ns);
   nb_svc_ssn_free(t.ssn);
   nb_svc_wins_free(t.wins);
+  nb_svc_dgram_free(t.dgram);
   nb_control_free(t.ctl);
   nb_udp_global_free();
   nb_log_notice(rc == 0 ? "stopped" : "start-up failed");

@@ -114,9 +114,9 @@ struct nb_svc_dgram {
   nb_udp_counters_t udp;
   uint64_t rx_not_ipv4;
   uint64_t api_clients, api_refused, api_lines, api_bad_lines, api_slow;
-  nb_dgmsvc_event_t ev;     /* scratch */
-  nb_dgmsvc_api_msg_t msg;  /* scratch: parsed or to format */
-  char line[IN_MAX + 8];    /* scratch: a formatted line */
+  nb_dgmsvc_event_t ev;    /* scratch */
+  nb_dgmsvc_api_msg_t msg; /* scratch: parsed or to format */
+  char line[IN_MAX + 8];   /* scratch: a formatted line */
   nb_nsnode_name_info_t infos[64];
 };
 
@@ -292,8 +292,8 @@ static int claim_new(nb_svc_dgram_t *s, const nb_name_t *name, bool group) {
     if (c->used) {
       continue;
     }
-    nb_err_t err = nb_nsnode_add_name(node, name,
-                                      group ? NB_NSNODE_F_GROUP : 0, now_ms(s));
+    nb_err_t err = nb_nsnode_add_name(node, name, group ? NB_NSNODE_F_GROUP : 0,
+                                      now_ms(s));
     if (err != NB_OK && err != NB_ESTATE) {
       return -1;
     }
@@ -423,7 +423,7 @@ static dg_send_t *send_by_handle(nb_svc_dgram_t *s, uint32_t h) {
  */
 
 static nb_dgmsvc_api_kind_t kind_of(uint8_t msg_type) {
-  return msg_type == NB_DGM_DIRECT_UNIQUE ? NB_DGMSVC_API_K_UNIQUE
+  return msg_type == NB_DGM_DIRECT_UNIQUE  ? NB_DGMSVC_API_K_UNIQUE
          : msg_type == NB_DGM_DIRECT_GROUP ? NB_DGMSVC_API_K_GROUP
                                            : NB_DGMSVC_API_K_BROADCAST;
 }
@@ -499,8 +499,7 @@ static void resolve_all(nb_svc_dgram_t *s) {
       r = s->resolving[i].used ? NULL : &s->resolving[i];
     }
     if (node == NULL || r == NULL ||
-        nb_nsnode_find(node, &rq.name, &o, now_ms(s), &r->ns_handle) !=
-            NB_OK) {
+        nb_nsnode_find(node, &rq.name, &o, now_ms(s), &r->ns_handle) != NB_OK) {
       nb_dgmsvc_resolved(s->eng, rq.id, NB_NSNODE_FAILED, false, NULL, 0,
                          now_ms(s));
       continue;
@@ -638,7 +637,7 @@ static void on_name_event(nb_svc_dgram_t *s, const nb_nsnode_event_t *ev) {
   nb_name_to_text(&ev->name, t, sizeof t);
   nb_log_debug("datagram-service: name %s %s", t,
                nb_dgmsvc_name_present(s->eng, &ev->name) ? "present"
-                                                          : "absent");
+                                                         : "absent");
 }
 
 static void observer(void *ctx, const nb_nsnode_event_t *ev) {
@@ -714,8 +713,8 @@ static int open_sock(nb_svc_dgram_t *s, uint32_t ip, bool bcast) {
     rc = uv_udp_recv_start(&sock->udp, nb_udp_alloc, on_recv);
   }
   if (rc == 0) {
-    nb_log_info("datagram-service: listening on %s:%u (%s)",
-                nb_udp_ntoa(ip, a), port, bcast ? "broadcast" : "unicast");
+    nb_log_info("datagram-service: listening on %s:%u (%s)", nb_udp_ntoa(ip, a),
+                port, bcast ? "broadcast" : "unicast");
   }
   return rc;
 }
@@ -1146,7 +1145,8 @@ static void report_text(const nb_svc_dgram_t *s, nb_sbuf_t *out) {
   const nb_dgmsvc_counters_t *c = nb_dgmsvc_counters(s->eng);
   const nb_dgm_reasm_stats_t *r = nb_dgmsvc_reasm_stats(s->eng);
 #define T_(f)                                                                  \
-  nb_sbuf_printf(out, "datagram-service.%s %llu\n", #f, (unsigned long long)c->f);
+  nb_sbuf_printf(out, "datagram-service.%s %llu\n", #f,                        \
+                 (unsigned long long)c->f);
   DG_COUNTERS(T_)
 #undef T_
   for (int i = 0; i < NB_DGMSVC_DROP__COUNT; i++) {
@@ -1160,7 +1160,8 @@ static void report_text(const nb_svc_dgram_t *s, nb_sbuf_t *out) {
   DG_REASM(R_)
 #undef R_
 #define A_(f)                                                                  \
-  nb_sbuf_printf(out, "datagram-service.%s %llu\n", #f, (unsigned long long)s->f);
+  nb_sbuf_printf(out, "datagram-service.%s %llu\n", #f,                        \
+                 (unsigned long long)s->f);
   DG_API(A_)
 #undef A_
   nb_sbuf_printf(out, "datagram-service.udp.rx %llu\n",
@@ -1177,7 +1178,8 @@ static void report_json(const nb_svc_dgram_t *s, nb_sbuf_t *out) {
 #define J_(f) nb_sbuf_printf(out, ",\"%s\":%llu", #f, (unsigned long long)c->f);
   DG_COUNTERS(J_)
 #undef J_
-#define JA_(f) nb_sbuf_printf(out, ",\"%s\":%llu", #f, (unsigned long long)s->f);
+#define JA_(f)                                                                 \
+  nb_sbuf_printf(out, ",\"%s\":%llu", #f, (unsigned long long)s->f);
   DG_API(JA_)
 #undef JA_
   nb_sbuf_printf(out, ",\"udp_rx\":%llu,\"udp_tx\":%llu},\"drop\":{",
@@ -1189,7 +1191,8 @@ static void report_json(const nb_svc_dgram_t *s, nb_sbuf_t *out) {
   }
   nb_sbuf_printf(out, "},\"reassembly\":{\"bytes\":%zu",
                  nb_dgmsvc_reasm_bytes(s->eng));
-#define JR_(f) nb_sbuf_printf(out, ",\"%s\":%llu", #f, (unsigned long long)r->f);
+#define JR_(f)                                                                 \
+  nb_sbuf_printf(out, ",\"%s\":%llu", #f, (unsigned long long)r->f);
   DG_REASM(JR_)
 #undef JR_
   nb_sbuf_printf(out, "}}");

@@ -438,8 +438,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
 
 static void update_reads(conn_t *c) {
   for (int i = 0; i < 2; i++) {
-    bool want = c->connected[i] &&
-                nb_ssnsrv_want_read(&c->eng, (nb_ssnsrv_side_t)i);
+    bool want =
+        c->connected[i] && nb_ssnsrv_want_read(&c->eng, (nb_ssnsrv_side_t)i);
     if (want && !c->reading[i]) {
       c->reading[i] =
           uv_read_start((uv_stream_t *)&c->sock[i], on_alloc, on_read) == 0;

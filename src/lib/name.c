@@ -276,16 +276,18 @@ nb_err_t nb_name_from_first_level(uint8_t out[NB_NAME_BYTES],
     }
     return NB_EMALFORMED;
   }
-  for (size_t i = 0; i < NB_NAME_L1_LEN; i++) {
-    if (label[i] < 'A' || label[i] > 'P') {
+  /* One pass: a character outside 'A'..'P' makes its unsigned nibble > 15.
+   * On failure `out` is left partly written. */
+  for (size_t i = 0; i < NB_NAME_BYTES; i++) {
+    unsigned hi = (unsigned)label[2 * i] - 'A';
+    unsigned lo = (unsigned)label[2 * i + 1] - 'A';
+    if ((hi | lo) > 15u) {
       if (bad_index != NULL) {
-        *bad_index = i;
+        *bad_index = 2 * i + (hi > 15u ? 0 : 1);
       }
       return NB_EMALFORMED;
     }
-  }
-  for (size_t i = 0; i < NB_NAME_BYTES; i++) {
-    out[i] = (uint8_t)((label[2 * i] - 'A') << 4 | (label[2 * i + 1] - 'A'));
+    out[i] = (uint8_t)(hi << 4 | lo);
   }
   return NB_OK;
 }

@@ -152,14 +152,15 @@ static nb_err_t parse_version(const tok_t *t, int n, nb_diag_t *diag) {
 
 /* The addresses (tokens 2..n-2) and the expiry of every member. */
 static nb_err_t parse_members(const tok_t *t, int n, int64_t death,
-                              uint64_t now_unix_s, uint64_t now_ms,
+                              uint64_t now_unix_ms, uint64_t now_ms,
                               nb_nbns_record_t *out, nb_diag_t *diag) {
   uint64_t expire = NB_NBNS_NEVER;
   if (death != WINSDAT_PERMANENT) {
-    if (death - 60 <= (int64_t)now_unix_s)
-      return NB_ETIMEDOUT; /* nmbd: "add all entries that have 60 seconds
-                              or more to live" */
-    expire = now_ms + ((uint64_t)death - now_unix_s) * 1000u;
+    /* nmbd: "add all entries that have 60 seconds or more to live" */
+    if (death < 60 || death > INT64_MAX / 1000 - 60 ||
+        (uint64_t)(death - 60) * 1000u <= now_unix_ms)
+      return NB_ETIMEDOUT;
+    expire = now_ms + ((uint64_t)death * 1000u - now_unix_ms);
   }
   for (int i = 2; i < n - 1; i++) {
     uint32_t ip = 0;
@@ -177,7 +178,7 @@ static nb_err_t parse_members(const tok_t *t, int n, int64_t death,
 /* WARNING: parses untrusted text (a wins.dat from elsewhere). Bounded:
  * tokens are copied into fixed buffers, counts are capped. */
 nb_err_t nb_nbns_winsdat_parse_line(const char *line, size_t len,
-                                    const char *scope, uint64_t now_unix_s,
+                                    const char *scope, uint64_t now_unix_ms,
                                     uint64_t now_ms, nb_nbns_record_t *out,
                                     nb_diag_t *diag) {
   tok_t t[WINSDAT_TOKENS];
@@ -198,14 +199,15 @@ nb_err_t nb_nbns_winsdat_parse_line(const char *line, size_t len,
     return err;
   if (!parse_time(t[1].text, &death))
     return bad(diag, t[1].start, "time not a number");
-  err = parse_members(t, n, death, now_unix_s, now_ms, out, diag);
+  err = parse_members(t, n, death, now_unix_ms, now_ms, out, diag);
   if (err == NB_OK)
     err = parse_flags(&t[n - 1], out, &self, diag);
   return err == NB_OK && self ? NB_ENOTFOUND : err;
 }
 
-size_t nb_nbns_winsdat_format(const nb_nbns_record_t *rec, uint64_t now_unix_s,
-                              uint64_t now_ms, char *buf, size_t cap) {
+size_t nb_nbns_winsdat_format(const nb_nbns_record_t *rec,
+                              uint64_t now_unix_ms, uint64_t now_ms, char *buf,
+                              size_t cap) {
   char name[NB_NAME_CHARS + 1];
   size_t nlen = NB_NAME_CHARS;
   uint64_t latest = 0;
@@ -220,9 +222,9 @@ size_t nb_nbns_winsdat_format(const nb_nbns_record_t *rec, uint64_t now_unix_s,
     nb = rec->members[i].nb_flags;
   }
   int64_t death = WINSDAT_PERMANENT;
-  if (latest != NB_NBNS_NEVER)
-    death = (int64_t)now_unix_s +
-            (latest > now_ms ? (int64_t)((latest - now_ms) / 1000u) : 0);
+  if (latest != NB_NBNS_NEVER) /* the wall-clock second it expires in */
+    death = (int64_t)((now_unix_ms + (latest > now_ms ? latest - now_ms : 0)) /
+                      1000u);
   unsigned flags = (rec->group ? WINSDAT_GROUP : 0u) |
                    ((unsigned)(nb >> 8) & WINSDAT_ONT) | WINSDAT_ACTIVE;
   int w = snprintf(buf, cap, "\"%s#%02x\" %lld ", name,

@@ -89,14 +89,21 @@ static bool parse_port_map(const char *s, nbt_rp_opts_t *o) {
   return true;
 }
 
+/* "ns", "dgm", "ssn", comma-separated. */
 static bool parse_only(const char *s, nbt_rp_select_t *sel) {
-  sel->ns = strstr(s, "ns") != NULL;
-  sel->dgm = strstr(s, "dgm") != NULL;
-  sel->ssn = strstr(s, "ssn") != NULL;
-  for (const char *p = s; *p; p++) {
-    if (strchr("nsdgm,", *p) == NULL) {
+  sel->ns = sel->dgm = sel->ssn = false;
+  while (*s != '\0') {
+    size_t n = strcspn(s, ",");
+    if (n == 2 && strncmp(s, "ns", 2) == 0) {
+      sel->ns = true;
+    } else if (n == 3 && strncmp(s, "dgm", 3) == 0) {
+      sel->dgm = true;
+    } else if (n == 3 && strncmp(s, "ssn", 3) == 0) {
+      sel->ssn = true;
+    } else {
       return false;
     }
+    s += n + (s[n] == ',');
   }
   return sel->ns || sel->dgm || sel->ssn;
 }
@@ -196,6 +203,8 @@ static void run_one(replay_run_t *run, size_t i, double deadline) {
   const nbt_rp_exch_t *e = &run->plan.exch[i];
   nbt_rp_result_t *res = calloc(1, sizeof *res);
   if (res == NULL) {
+    run->count[NBT_RP_SKIPPED]++; /* counted, so the run cannot pass */
+    fprintf(stderr, "nbt: replay: exchange %zu: out of memory\n", i + 1);
     return;
   }
   if (mono_s() >= deadline) {

@@ -264,7 +264,7 @@ static nb_err_t import_lines(const opts_t *o, const nb_nbns_store_t *st,
     nb_diag_t d = {NB_OK, 0, NULL};
     line_no++;
     nb_err_t pe = nb_nbns_winsdat_parse_line(text + i, end - i, o->scope,
-                                             now / 1000u, now, &r, &d);
+                                             now, now, &r, &d);
     if (pe == NB_OK) {
       err = st->ops->put(st->db, &r);
       is->added++;
@@ -328,8 +328,7 @@ static nb_err_t export_one(void *arg, const nb_nbns_record_t *r) {
   char line[1024];
   if (r->n_members == 0)
     return NB_OK;
-  size_t n = nb_nbns_winsdat_format(r, x->now / 1000u, x->now, line,
-                                    sizeof line);
+  size_t n = nb_nbns_winsdat_format(r, x->now, x->now, line, sizeof line);
   if (n >= sizeof line)
     return NB_OK; /* cannot happen: 25 addresses fit */
   fputs(line, x->f);

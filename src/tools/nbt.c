@@ -23,6 +23,8 @@ static const nbt_command_t commands[] = {
     {"stats", nbt_cmd_stats, "print nbtd's counters"},
     {"session", nbt_cmd_session, "open a NetBIOS session, send messages"},
     {"wins", nbt_cmd_wins, "list, show, delete, import, export WINS names"},
+    {"dgram", nbt_cmd_dgram, "receive and send NetBIOS datagrams (UDP 138)"},
+    {"browse", nbt_cmd_browse, "list the hosts and workgroups announced"},
 };
 
 static void usage(FILE *f) {

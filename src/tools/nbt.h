@@ -13,6 +13,8 @@ int nbt_cmd_lookup(int argc, char **argv); /* cmd_lookup.c: name queries */
 int nbt_cmd_status(int argc, char **argv); /* cmd_status.c: node status */
 int nbt_cmd_stats(int argc, char **argv);  /* cmd_stats.c: nbtd counters */
 int nbt_cmd_session(int argc, char **argv); /* cmd_session.c: a session */
+int nbt_cmd_dgram(int argc, char **argv);   /* cmd_dgram.c: datagrams */
+int nbt_cmd_browse(int argc, char **argv);  /* cmd_browse.c: announcements */
 int nbt_cmd_wins(int argc, char **argv);    /* cmd_wins.c: WINS database */
 
 /* `nbt build PROTO ...`: argv[0] is the protocol word. Each prints the

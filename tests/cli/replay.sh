@@ -36,9 +36,9 @@ check() { # check DESC WANT_RC WANT_REGEX CMD...
 start_responder() {
   local log=$tmp/resp.$RANDOM
   "$py" "$responder" --pcap "$1" --bind 127.0.0.1 --ns-port "$2" \
-    --ssn-port "$3" --corrupt "$4" --lifetime 30 >"$log" 2>&1 &
+    --ssn-port "$3" --corrupt "$4" --lifetime 120 >"$log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do
     grep -q ready "$log" 2>/dev/null && return 0
     sleep 0.1
   done
@@ -54,6 +54,10 @@ check "multicast target refused" 2 "bad --target" \
 check "hostname refused" 2 "bad --target" "$nbt" replay "$fq" --target localhost
 check "bad port map" 2 "bad --port-map" "$nbt" replay "$fq" --target 127.0.0.1 \
   --port-map 140:5000
+check "bad --only" 2 "bad --only 'ns,smb'" "$nbt" replay "$fq" --target 127.0.0.1 \
+  --only ns,smb
+check "--only dgm: nothing" 1 'no requests to replay' "$nbt" replay "$fq" \
+  --target 127.0.0.1 --only dgm
 check "bad timeout" 2 "bad --timeout" "$nbt" replay "$fq" --target 127.0.0.1 \
   --timeout 0
 check "missing capture" 3 'nbt: replay: .*(No such file|such file)' \

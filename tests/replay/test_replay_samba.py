@@ -170,15 +170,26 @@ REFERENCE = rl.reference_captures()
 
 @pytest.fixture(scope="module")
 def scenario_labs():
-    """One lab per scenario of the reference captures, started on first
-    use and torn down at the end of the module."""
-    labs = {}
+    """The lab for a scenario of the reference captures: started on first
+    use; the manifest groups captures by scenario, so the previous
+    scenario's lab is torn down when the next one starts (one Samba at a
+    time besides the module's own)."""
+    live = {}
+
+    def get(name):
+        if name not in live:
+            for old in list(live.values()):
+                old.__exit__(None, None, None)
+            live.clear()
+            logdir = tempfile.mkdtemp(prefix=f"nbt-replay-{name}-")
+            live[name] = rl.ReplayLab(logdir, scenario=rl.scenario(name))
+            live[name].__enter__()
+        return live[name]
+
     try:
-        yield lambda name: labs.get(name) or labs.setdefault(
-            name, rl.ReplayLab(tempfile.mkdtemp(prefix=f"nbt-replay-{name}-"),
-                               scenario=rl.scenario(name)).__enter__())
+        yield get
     finally:
-        for lab in labs.values():
+        for lab in live.values():
             lab.__exit__(None, None, None)
 
 

@@ -1051,9 +1051,9 @@ static void test_winsdat(void **state) {
   (void)state;
   nb_nbns_record_t r;
   nb_diag_t d = {NB_OK, 0, NULL};
-  const uint64_t now_s = 1700000000, now_ms = 5000;
+  const uint64_t now_unix = 1700000000000, now_ms = 5000; /* Unix ms */
   const char *line = "\"XYKON-2#20\" 1700003600 192.0.2.20 64R\n";
-  assert_int_equal(nb_nbns_winsdat_parse_line(line, strlen(line), NULL, now_s,
+  assert_int_equal(nb_nbns_winsdat_parse_line(line, strlen(line), NULL, now_unix,
                                               now_ms, &r, &d),
                    NB_OK);
   nb_name_t want = nm("XYKON-2<20>");
@@ -1064,12 +1064,12 @@ static void test_winsdat(void **state) {
   assert_int_equal(r.members[0].nb_flags, NB_NS_ONT_H);
   assert_int_equal(r.members[0].expire_ms, now_ms + 3600000);
   char out[256];
-  size_t n = nb_nbns_winsdat_format(&r, now_s, now_ms, out, sizeof out);
+  size_t n = nb_nbns_winsdat_format(&r, now_unix, now_ms, out, sizeof out);
   assert_int_equal(n, strlen(line));
   assert_string_equal(out, line);
   /* a <1c> group with two addresses, nmbd's space-padded flags */
   line = "\"DOM#1c\" 1700007200 10.0.0.1 10.0.0.2 e4R";
-  assert_int_equal(nb_nbns_winsdat_parse_line(line, strlen(line), "corp", now_s,
+  assert_int_equal(nb_nbns_winsdat_parse_line(line, strlen(line), "corp", now_unix,
                                               now_ms, &r, &d),
                    NB_OK);
   assert_true(r.group);
@@ -1077,21 +1077,21 @@ static void test_winsdat(void **state) {
   assert_string_equal(r.name.scope, "corp");
   assert_int_equal(r.members[1].nb_flags, NB_NS_NB_G | NB_NS_ONT_H);
   line = "\"MBR#03\" 0 10.0.0.3  4R";
-  assert_int_equal(nb_nbns_winsdat_parse_line(line, strlen(line), NULL, now_s,
+  assert_int_equal(nb_nbns_winsdat_parse_line(line, strlen(line), NULL, now_unix,
                                               now_ms, &r, &d),
                    NB_OK);
   assert_int_equal(r.members[0].expire_ms, NB_NBNS_NEVER);
-  n = nb_nbns_winsdat_format(&r, now_s, now_ms, out, sizeof out);
+  n = nb_nbns_winsdat_format(&r, now_unix, now_ms, out, sizeof out);
   assert_string_equal(out, "\"MBR#03\" 0 10.0.0.3  4R\n");
   /* lines without a record */
   const char *none[] = {"", "   ", "# comment", "VERSION 1 0",
                         "\"SELF#00\" 0 10.0.0.9 64S"};
   for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
     assert_int_equal(nb_nbns_winsdat_parse_line(none[i], strlen(none[i]), NULL,
-                                                now_s, now_ms, &r, &d),
+                                                now_unix, now_ms, &r, &d),
                      NB_ENOTFOUND);
   line = "\"OLD#00\" 1700000030 10.0.0.1 64R"; /* < 60 s to live */
-  assert_int_equal(nb_nbns_winsdat_parse_line(line, strlen(line), NULL, now_s,
+  assert_int_equal(nb_nbns_winsdat_parse_line(line, strlen(line), NULL, now_unix,
                                               now_ms, &r, &d),
                    NB_ETIMEDOUT);
   const char *bad[] = {"VERSION 2 0",
@@ -1104,10 +1104,10 @@ static void test_winsdat(void **state) {
                        "\"X#00\" 0 10.0.0.1 qqR"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     assert_int_equal(nb_nbns_winsdat_parse_line(bad[i], strlen(bad[i]), NULL,
-                                                now_s, now_ms, &r, &d),
+                                                now_unix, now_ms, &r, &d),
                      NB_EMALFORMED);
   /* a short buffer: snprintf semantics */
-  n = nb_nbns_winsdat_format(&r, now_s, now_ms, out, 4);
+  n = nb_nbns_winsdat_format(&r, now_unix, now_ms, out, 4);
   assert_int_equal(strlen(out), 3);
   assert_true(n > 4);
 }

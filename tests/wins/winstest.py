@@ -142,8 +142,10 @@ class Client:
 
     def ask(self, pkt, want_trn, timeout=None, skip_wack=True):
         """Send and wait for the response with `want_trn` (WACKs skipped:
-        the wait is extended by their TTL, RFC 1002 4.2.16)."""
-        self.send(pkt)
+        the wait is extended by their TTL, RFC 1002 4.2.16). `pkt` None:
+        only wait."""
+        if pkt is not None:
+            self.send(pkt)
         deadline = time.monotonic() + (timeout or self.timeout)
         while time.monotonic() < deadline:
             m = self.recv(max(0.0, deadline - time.monotonic()))

@@ -46,26 +46,29 @@ CONFLICT_RFC = ("'IF name exists in local name table THEN send NEGATIVE NAME "
                 "REGISTRATION RESPONSE' (5.1.1.5 for a UNIQUE request; for a "
                 "GROUP request only when the local entry is unique). The "
                 "response (4.2.6) has AA=1, RD=1, RCODE ACT_ERR ('Name is "
-                "owned by another node'), the request's RR_NAME and RDATA.")
+                "owned by another node') and the request's RR_NAME; its RDATA names the "
+                "owner, the defending node (4.2.1.3: 'For responses this is "
+                "the actual owner's type', NB_ADDRESS 'is the IP address of "
+                "the name's owner').")
 
 
 @probe("ns.reg.bc.unique.own", S_REG, "broadcast unique registration of "
        "the node's own name", CONFLICT_RFC,
-       C.registration_response(rcode=6))
+       C.registration_response(rcode=6, owner_group=False))
 def _(ctx):
     _reg(ctx, "register", f"{ctx.own}<20>", bcast=True)
 
 
 @probe("ns.reg.bc.unique.own-group", S_REG, "broadcast unique registration "
        "of the node's group name", CONFLICT_RFC,
-       C.registration_response(rcode=6))
+       C.registration_response(rcode=6, owner_group=True))
 def _(ctx):
     _reg(ctx, "register", f"{ctx.scn.workgroup}<00>", bcast=True)
 
 
 @probe("ns.reg.bc.group.own-unique", S_REG, "broadcast group registration "
        "of the node's unique name", CONFLICT_RFC,
-       C.registration_response(rcode=6))
+       C.registration_response(rcode=6, owner_group=False))
 def _(ctx):
     _reg(ctx, "register", f"{ctx.own}<00>", bcast=True, group=True)
 
@@ -101,7 +104,8 @@ def _(ctx):
 @probe("ns.reg.uc.unique.own", S_REG, "unicast unique registration of the "
        "node's own name",
        CONFLICT_RFC + " 5.1.1.5 does not distinguish unicast from broadcast "
-       "requests.", C.registration_response(rcode=6), remote=True)
+       "requests.", C.registration_response(rcode=6, owner_group=False),
+       remote=True)
 def _(ctx):
     _reg(ctx, "register", f"{ctx.own}<20>", bcast=False)
 

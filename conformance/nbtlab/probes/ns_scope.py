@@ -105,8 +105,9 @@ def _(ctx):
 
 @probe("ns.scope.reg.bc.own", "RFC 1002 4.2.6", "broadcast registration of "
        "the node's scoped name",
-       "NEGATIVE NAME REGISTRATION RESPONSE, ACT_ERR (RFC 1002 5.1.1.5).",
-       C.registration_response(rcode=6), scenario=SCN)
+       "NEGATIVE NAME REGISTRATION RESPONSE, ACT_ERR (RFC 1002 5.1.1.5), "
+       "naming the owner in its RDATA (4.2.1.3).",
+       C.registration_response(rcode=6, owner_group=False), scenario=SCN)
 def _(ctx):
     pkt = ctx.codec.ns("register", ctx.name(f"{ctx.own}<20>"), ctx.trn(),
                        bcast=True, addr="192.0.2.100", ttl=300000)
