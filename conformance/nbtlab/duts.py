@@ -58,6 +58,12 @@ def nbtd_argv(nbtd, host, scn, workdir=None):
         argv += ["--alias", alias]
     if scn.scope:
         argv += ["--scope", scn.scope]
+    if scn.wins_support:
+        # `wins support = yes`: nbtd's NBNS (issue 9), its database in the
+        # slot's directory.
+        argv += ["--nbns-server"]
+        if workdir:
+            argv += ["--db", os.path.join(workdir, "wins.db")]
     return argv
 
 

@@ -454,7 +454,7 @@ static const char *send_err_text(nb_err_t err) {
   case NB_ENOTFOUND:
     return "destination not found (no owner, or no NBDD relay)";
   case NB_ETIMEDOUT:
-    return "no answer from the name service";
+    return "no answer to the name query";
   case NB_ELIMIT:
     return "outgoing queue full";
   default:

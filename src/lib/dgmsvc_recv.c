@@ -253,13 +253,18 @@ static nb_dgmsvc_drop_t recv_one(nb_dgmsvc_t *e, const uint8_t *pkt, size_t len,
   case NB_DGM_DIRECT_GROUP:
   case NB_DGM_BROADCAST:
     return on_service(e, pkt, len, src, port, bcast);
-  case NB_DGM_ERROR:
-    return nb_dgs_on_error(e, &e->msg, src);
   case NB_DGM_QUERY_REQUEST:
     return on_query_request(e, src, port, bcast);
-  default: /* POSITIVE / NEGATIVE QUERY RESPONSE */
-    return nb_dgs_on_query_response(e, &e->msg, src);
+  default:
+    break;
   }
+  /* DATAGRAM ERROR and the NBDD's answers go to one address (RFC 1002
+   * 5.3.3, 5.3.4): one received by broadcast answers nothing we sent. */
+  if (bcast)
+    return NB_DGMSVC_DROP_UNSOLICITED;
+  return e->msg.msg_type == NB_DGM_ERROR
+             ? nb_dgs_on_error(e, &e->msg, src)
+             : nb_dgs_on_query_response(e, &e->msg, src);
 }
 
 nb_dgmsvc_drop_t nb_dgmsvc_recv(nb_dgmsvc_t *e, const uint8_t *pkt, size_t len,

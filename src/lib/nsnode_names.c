@@ -516,11 +516,18 @@ nb_nsnode_drop_t nb_nsn_on_query(nb_nsnode_t *n, const nb_ns_msg_t *m,
   const nb_nsn_name_t *e = active_name(n, &m->qd[0].qname.name);
   if (e != NULL)
     return answer_query(n, m, e, src, port);
-  /* RFC 1002 5.1.1.5: a B node answers only for its names. 5.1.2.5 and
-   * 5.1.3.5: P and M nodes send a negative response, but never to a
-   * broadcast ("Don't send negative responses to queries sent by B
-   * nodes"). H nodes follow M. */
-  if (bcast || n->cfg.node_type == NB_NSNODE_TYPE_B)
+  /* RFC 1002 5.1.2.5 and 5.1.3.5: P and M nodes send a negative response
+   * to a unicast query, never to a broadcast ("Don't send negative
+   * responses to queries sent by B nodes"). H nodes follow M. */
+  if (bcast)
+    return NB_NSNODE_DROP_NOT_OURS;
+  /* A B node (5.1.1.5) lists no negative answer; like nmbd it still gives
+   * one to a query addressed to it as a node (RD=0: nmblookup -U without
+   * -R), so the asker learns at once that the name is not here. RD=1 asks
+   * an NBNS, which a B node is not: silence, so the asker can try the
+   * next server. */
+  if (n->cfg.node_type == NB_NSNODE_TYPE_B &&
+      (m->hdr.nm_flags & NB_NS_FLAG_RD) != 0)
     return NB_NSNODE_DROP_NOT_OURS;
   return answer_query(n, m, NULL, src, port);
 }

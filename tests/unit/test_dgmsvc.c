@@ -1058,6 +1058,8 @@ static void test_error_received(void **state) {
   err[3] = (uint8_t)P.m.dgm_id;
   assert_int_equal(nb_dgmsvc_recv(e, err, sizeof err, PEER2, 138, false, 200),
                    NB_DGMSVC_DROP_UNSOLICITED); /* not who we sent to */
+  assert_int_equal(nb_dgmsvc_recv(e, err, sizeof err, PEER, 138, true, 200),
+                   NB_DGMSVC_DROP_UNSOLICITED); /* errors are unicast */
   assert_int_equal(nb_dgmsvc_recv(e, err, sizeof err, PEER, 138, false, 200),
                    NB_DGMSVC_DROP_NONE);
   const nb_dgmsvc_event_t *ev = event(e, NB_DGMSVC_EV_SEND_ERROR);

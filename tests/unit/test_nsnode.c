@@ -527,8 +527,9 @@ static nb_nsnode_drop_t feed_query(nb_nsnode_t *n, const nb_name_t *name,
 }
 
 /* Queries for our names are answered, broadcast or unicast, to the
- * requester's address and port, AA|RD, the name echoed as asked. A B node
- * never answers negatively. */
+ * requester's address and port, AA|RD|RA, the name echoed as asked. A B
+ * node never answers a broadcast or RD=1 query negatively (RD=0 unicast:
+ * test_b_unicast_miss_rd0). */
 static void test_b_answers_queries(void **state) {
   (void)state;
   nb_nsnode_t *n = mk(NB_NSNODE_TYPE_B);
@@ -566,6 +567,59 @@ static void test_b_answers_queries(void **state) {
                    NB_NSNODE_DROP_NOT_OURS);
   no_out(n);
   assert_int_equal(nb_nsnode_counters(n)->answers_positive, 3);
+  nb_nsnode_free(n);
+}
+
+/* A query with the header word `flags` (R=0, opcode 0): RD and B as the
+ * caller says. */
+static nb_nsnode_drop_t feed_query_flags(nb_nsnode_t *n, const nb_name_t *name,
+                                         uint16_t flags, bool bcast,
+                                         uint64_t now) {
+  nb_ns_build_args_t a = args(0x5252, name);
+  a.broadcast = bcast;
+  a.raw_flags = true;
+  a.flags_word = flags;
+  return feed(n, NB_NS_KIND_QUERY_REQUEST, &a, PEER, CPORT, bcast, now);
+}
+
+/* A B node asked directly (unicast, RD=0: nmblookup -U without -R) about a
+ * name it does not hold says so with NAM_ERR, as nmbd does (0x8583, the
+ * NULL record of RFC 1002 4.2.14), so the asker need not wait out its
+ * retries; a name of another scope is another name. Asked as if it were an
+ * NBNS (RD=1), or by broadcast, it stays silent (5.1.1.5, 5.1.3.5). */
+static void test_b_unicast_miss_rd0(void **state) {
+  (void)state;
+  nb_nsnode_t *n = mk(NB_NSNODE_TYPE_B);
+  nb_name_t u = nm("NBTTEST<20>");
+  claim_b(n, &u, 0, 0);
+  nb_name_t other = nm("NOSUCH<20>");
+  assert_int_equal(feed_query_flags(n, &other, 0x0000, false, 1000),
+                   NB_NSNODE_DROP_NONE);
+  pop_kind(n, NB_NS_KIND_NEG_QUERY_RESPONSE);
+  assert_int_equal(nb_ns_flags_word(&P.m.hdr), 0x8583);
+  assert_int_equal(P.m.hdr.trn_id, 0x5252);
+  assert_int_equal(P.m.rr[0].rrtype, NB_NS_TYPE_NULL);
+  assert_true(nb_name_equal(&P.m.rr[0].rrname.name, &other));
+  assert_int_equal(P.out.dst_ip, PEER);
+  assert_int_equal(P.out.dst_port, CPORT);
+  nb_name_t scoped = nm("NBTTEST<20>.other.scope");
+  assert_int_equal(feed_query_flags(n, &scoped, 0x0000, false, 1001),
+                   NB_NSNODE_DROP_NONE);
+  pop_kind(n, NB_NS_KIND_NEG_QUERY_RESPONSE);
+  assert_int_equal(P.m.hdr.rcode, NB_NS_RCODE_NAM_ERR);
+  /* RD=1 unicast, and broadcasts with or without RD: silence. */
+  assert_int_equal(feed_query_flags(n, &other, 0x0100, false, 1002),
+                   NB_NSNODE_DROP_NOT_OURS);
+  assert_int_equal(feed_query_flags(n, &other, 0x0010, true, 1003),
+                   NB_NSNODE_DROP_NOT_OURS);
+  assert_int_equal(feed_query_flags(n, &other, 0x0110, true, 1004),
+                   NB_NSNODE_DROP_NOT_OURS);
+  no_out(n);
+  /* Our own name with RD=0 is answered positively as ever. */
+  assert_int_equal(feed_query_flags(n, &u, 0x0000, false, 1005),
+                   NB_NSNODE_DROP_NONE);
+  pop_kind(n, NB_NS_KIND_POS_QUERY_RESPONSE);
+  assert_int_equal(nb_nsnode_counters(n)->answers_negative, 2);
   nb_nsnode_free(n);
 }
 
@@ -1949,6 +2003,7 @@ int main(void) {
       cmocka_unit_test(test_b_defence),
       cmocka_unit_test(test_b_no_defence_while_claiming),
       cmocka_unit_test(test_b_answers_queries),
+      cmocka_unit_test(test_b_unicast_miss_rd0),
       cmocka_unit_test(test_negative_answers),
       cmocka_unit_test(test_status_answers),
       cmocka_unit_test(test_status_truncated),
