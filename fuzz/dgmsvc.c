@@ -35,6 +35,7 @@
  *  - after on_timer(now), next_deadline() is after now;
  *  - API lines: parse -> format -> parse gives the same line back. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,10 +46,12 @@
   ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 |            \
    (uint32_t)(d))
 
-static void require(int cond) {
-  if (!cond)
-    abort();
+/* abort() with the line of the broken invariant on stderr. */
+static void fail_at(int line) {
+  fprintf(stderr, "fuzz_dgmsvc: invariant at fuzz/dgmsvc.c:%d\n", line);
+  abort();
 }
+#define require(cond) ((cond) ? (void)0 : fail_at(__LINE__))
 
 static const uint32_t ips[8] = {IP(192, 0, 2, 10),   IP(192, 0, 2, 30),
                                 IP(198, 51, 100, 9), IP(203, 0, 113, 7),
@@ -129,7 +132,7 @@ static void track_send_done(uint32_t id) {
       return;
     }
   }
-  abort(); /* a SEND_DONE for no send, or a second one */
+  fail_at(__LINE__); /* a SEND_DONE for no send, or a second one */
 }
 
 static void check_event(void) {
@@ -394,8 +397,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 4)
     return 0;
   setup(data);
-  if (nb_dgmsvc_new(&H.cfg, &H.e) != NB_OK)
-    abort();
+  require(nb_dgmsvc_new(&H.cfg, &H.e) == NB_OK);
   size_t i = 4;
   while (i + 2 <= size) {
     uint8_t op = data[i];

@@ -9,6 +9,9 @@
  * (server detection, then exchanges: UDP pairing, TCP reassembly and
  * session framing). Oracles:
  *  - a parsed payload lies inside its frame;
+ *  - the partial mode of `nbt decode --pcap` (NBT_RP_PARTIAL) accepts every
+ *    frame strict mode accepts, with the same fields, and its payload too
+ *    lies inside the frame;
  *  - the plan respects every cap: exchanges, responses per exchange,
  *    session packet sizes, kept response bytes;
  *  - a turn is one whole session packet by its header's LENGTH (only a
@@ -39,6 +42,26 @@ typedef struct input {
   size_t len;
 } input_t;
 
+/* Partial mode (nbt decode --pcap) agrees with strict mode wherever strict
+ * mode accepts a frame, and its payload always lies inside the frame. */
+static void check_partial(int link, const uint8_t *f, size_t n,
+                          const nbt_rp_pkt_t *strict) {
+  nbt_rp_pkt_t p;
+  nb_err_t e = nbt_rp_frame_parse_ex(link, f, n, NBT_RP_PARTIAL, &p, NULL);
+  require(strict == NULL || e == NB_OK);
+  if (e != NB_OK) {
+    return;
+  }
+  require(p.len == 0 || (p.payload >= f && p.payload + p.len <= f + n));
+  if (strict != NULL) {
+    require(p.len == strict->len && p.payload == strict->payload);
+    require(p.src == strict->src && p.dst == strict->dst);
+    require(p.sport == strict->sport && p.dport == strict->dport);
+    require(p.proto == strict->proto && p.seq == strict->seq);
+    require(p.tcp_flags == strict->tcp_flags);
+  }
+}
+
 /* Feed every frame to `fn`; returns the number of frames. */
 static unsigned long each_frame(const input_t *in, nbt_rp_pkt_fn fn,
                                 void *ctx) {
@@ -53,7 +76,10 @@ static unsigned long each_frame(const input_t *in, nbt_rp_pkt_fn fn,
     frame++;
     if (nbt_rp_frame_parse(in->link, f, n, &p, NULL) == NB_OK) {
       require(p.len == 0 || (p.payload >= f && p.payload + p.len <= f + n));
+      check_partial(in->link, f, n, &p);
       fn(ctx, frame, (double)frame, &p);
+    } else {
+      check_partial(in->link, f, n, NULL);
     }
     pos += n;
   }

@@ -7,7 +7,7 @@
  *   header: [cfg][cap]: cfg bit 0 busy, bits 1-2 keep-alive/idle timers,
  *           bit 3 "asynchronous" writes (partial, lent regions checked);
  *           cap: buffer size 600 + 64 * cap bytes (watermarks 1/2, 1/8).
- *   ops (op % 11):
+ *   ops (op % 12):
  *     0 CLIENT   [bytes] from the client       1 BACKEND [bytes]
  *     2 EOF      [side]                        3 RESET   [side]
  *     4 CONNECT  [result]: the backend connect finished
@@ -20,6 +20,9 @@
  *                64 * (k % 16384) bytes (24-bit header above 0x1FFFF),
  *                fed in reads of up to 64 KiB: large SMB2 READ/WRITE
  *                shapes
+ *     11 PASS    [side][bytes]: as many of the bytes as passthrough()
+ *                allows go around the engine (splice) straight to the
+ *                other side, which must be their place in the stream
  * Invariants (abort() on violation):
  *  - message bytes written toward a side are a prefix of what a model
  *    framer extracts from the other side's stream (headers in 24-bit form,
@@ -283,6 +286,26 @@ static void bulk(fz_t *z, nb_ssnsrv_side_t from, size_t len, uint8_t seed) {
   }
 }
 
+/* Zero copy: bytes that pass around the engine reach the sink at once,
+ * so they must be the next bytes its model expects. */
+static void pass(fz_t *z, nb_ssnsrv_side_t from, const uint8_t *p, size_t n) {
+  nb_ssnsrv_side_t to =
+      from == NB_SSNSRV_CLIENT ? NB_SSNSRV_BACKEND : NB_SSNSRV_CLIENT;
+  size_t k = nb_ssnsrv_passthrough(&z->s, from);
+  k = k < n ? k : n;
+  if (k == 0 || !nb_ssnsrv_want_read(&z->s, from)) {
+    return;
+  }
+  require(nb_ssnsrv_held(&z->s, to) == 0 && z->m_ready[to]);
+  model_feed(&z->m[to], p, k,
+             from == NB_SSNSRV_CLIENT ? NB_SSN_SESSION_REQUEST
+                                      : NB_SSN_POSITIVE_SESSION_RESPONSE);
+  q_match(&z->m[to], p, k);
+  z->lent_n[to] = 0;
+  nb_ssnsrv_passed(&z->s, from, k, z->now);
+  check_events(z);
+}
+
 static void timers(fz_t *z) {
   uint64_t dl = nb_ssnsrv_next_deadline(&z->s);
   if (dl <= z->now) {
@@ -351,7 +374,7 @@ static void teardown(fz_t *z) {
 static void step(fz_t *z, uint8_t op, const uint8_t *p, size_t n) {
   nb_ssnsrv_side_t side =
       n > 0 && (p[0] & 1) != 0 ? NB_SSNSRV_BACKEND : NB_SSNSRV_CLIENT;
-  switch (op % 11) {
+  switch (op % 12) {
   case 0:
   case 1:
     feed(z, op % 10 == 0 ? NB_SSNSRV_CLIENT : NB_SSNSRV_BACKEND, p, n);
@@ -383,6 +406,9 @@ static void step(fz_t *z, uint8_t op, const uint8_t *p, size_t n) {
   case 8:
     write_out(z, NB_SSNSRV_CLIENT, SIZE_MAX);
     write_out(z, NB_SSNSRV_BACKEND, SIZE_MAX);
+    break;
+  case 11:
+    pass(z, side, p + (n > 0 ? 1 : 0), n > 0 ? n - 1 : 0);
     break;
   case 10:
     bulk(z, side, n >= 4 ? (size_t)((p[1] | p[2] << 8) & 0x3fff) * 64u : 64u,

@@ -7,7 +7,7 @@
 # (pcaps/node-netbios/netbios-ssn-full-scanner-winxp.pcap, BSD-2-Clause).
 import hashlib, os, struct, sys
 
-CLIENT, BACKEND, EOF, RESET, CONNECT, STEP, WRITE, SWAP, FLUSH, TICK, BULK = range(11)
+CLIENT, BACKEND, EOF, RESET, CONNECT, STEP, WRITE, SWAP, FLUSH, TICK, BULK, PASS = range(12)
 CLI, BAK = 0, 1
 OK, REFUSED, FAILED = 0, 1, 2
 
@@ -94,6 +94,11 @@ seeds = {
     + ev(WRITE, [CLI, 0, 16]) + ev(BULK, [BAK, 0x00, 0x10, 2]) + ev(FLUSH),
     "bulk-oversize": hdr() + ev(CLIENT, request(b"A")) + ev(CONNECT, [OK])
     + ev(BULK, [BAK, 0x01, 0x08, 3]),
+    "passthrough": hdr() + ev(CLIENT, request(b"A")) + ev(CONNECT, [OK])
+    + ev(CLIENT, msg(SMB2)) + ev(BACKEND, b"\0\0\x03\0\xfeSMB")
+    + ev(PASS, [BAK] + [7] * 254) + ev(PASS, [BAK] + [8] * 254)
+    + ev(BACKEND, bytes(260)) + ev(CLIENT, b"\0\0\x01\0" + b"c" * 10)
+    + ev(PASS, [CLI] + [9] * 254) + ev(EOF, [CLI]) + ev(EOF, [BAK]),
     "oversize": hdr() + ev(CLIENT, request(b"A")) + ev(CONNECT, [OK])
     + ev(BACKEND, b"\0\x02\0\0" + b"q" * 10),
     "half-close": hdr(8) + ev(CLIENT, request(b"A")) + ev(CONNECT, [OK])

@@ -41,9 +41,11 @@
  *    destination we do not hold is discarded quietly (RFC 1001 17.2).
  *  - The error goes to the UDP source address and port (RFC 1002 5.3.3),
  *    and only when it is the datagram's SOURCE_IP: a datagram relayed by
- *    an NBDD or with a forged SOURCE_IP gets none (no reflection), and
- *    every response (errors, NBDD answers and relays) takes a token from
- *    a per-source and a global bucket.
+ *    an NBDD or with a forged SOURCE_IP gets none (no reflection), nor
+ *    does a source that is not a unicast node address (0.0.0.0, a
+ *    broadcast, multicast, port 0), and every response (errors, NBDD
+ *    answers and relays) takes a token from a per-source and a global
+ *    bucket.
  *  - Other scopes: a destination name in another scope is discarded
  *    (OTHER_SCOPE), without an error: scopes do not talk (RFC 1001 14).
  *  - USER_DATA over 512 bytes (RFC 1001 17.1.2) is refused on send

@@ -46,9 +46,10 @@
 #include "nb/export.h"
 #include "nb/name.h"
 
-#define NB_NBNS_MAX_ADDRS 25   /* members of one name (Internet group <1c>
-                                  and multi-homed: Microsoft's 25) */
-#define NB_NBNS_MAX_IFACES 8   /* the server's own addresses */
+#define NB_NBNS_MAX_ADDRS                                                      \
+  25                             /* members of one name (Internet group <1c>   \
+                                    and multi-homed: Microsoft's 25) */
+#define NB_NBNS_MAX_IFACES 8     /* the server's own addresses */
 #define NB_NBNS_DATAGRAM_MAX 576 /* RFC 1002 4.2.1.1: largest we send */
 #define NB_NBNS_TTL_INFINITE 0   /* RFC 1002 6 INFINITE_TTL */
 #define NB_NBNS_NEVER UINT64_MAX /* expiry of static (own) names */
@@ -137,7 +138,7 @@ typedef struct nb_nbns_write {
   XX(TRUNCATED, "truncated packet")                                            \
   XX(MALFORMED, "malformed packet")                                            \
   XX(LIMIT, "packet exceeds a parser limit")                                   \
-  XX(INCOMPLETE, "request without the question, record or entry it needs")    \
+  XX(INCOMPLETE, "request without the question, record or entry it needs")     \
   XX(BAD_RECORD, "additional record not NB/IN: FMT_ERR sent")                  \
   XX(BUSY, "journal, challenge table or queue full: dropped")                  \
   XX(TABLE_FULL, "name table full: SRV_ERR sent")                              \
@@ -155,27 +156,27 @@ typedef enum nb_nbns_verdict {
 typedef struct nb_nbns_counters {
   uint64_t rx_packets;
   uint64_t verdict[NB_NBNS_VERDICT__COUNT];
-  uint64_t registrations;      /* accepted: new name or new member */
-  uint64_t refreshes;          /* accepted refreshes (TTL restarted) */
-  uint64_t releases;           /* accepted releases */
-  uint64_t releases_refused;   /* from an address that is not a member */
-  uint64_t refused;            /* negative registration responses */
-  uint64_t queries_positive;   /* positive name query responses */
-  uint64_t queries_negative;   /* NAM_ERR */
-  uint64_t wacks;              /* WACKs sent */
-  uint64_t challenges;         /* challenges started */
-  uint64_t challenge_queries;  /* NAME QUERY REQUESTs sent (with retries) */
-  uint64_t challenges_kept;    /* the owner defended: ACT_ERR */
-  uint64_t challenges_moved;   /* no or negative answer: the name moved */
-  uint64_t expired;            /* members removed by expiry */
-  uint64_t ttl_raised;         /* proposals raised to ttl_min_s */
-  uint64_t ttl_capped;         /* proposals lowered to ttl_max_s */
+  uint64_t registrations;     /* accepted: new name or new member */
+  uint64_t refreshes;         /* accepted refreshes (TTL restarted) */
+  uint64_t releases;          /* accepted releases */
+  uint64_t releases_refused;  /* from an address that is not a member */
+  uint64_t refused;           /* negative registration responses */
+  uint64_t queries_positive;  /* positive name query responses */
+  uint64_t queries_negative;  /* NAM_ERR */
+  uint64_t wacks;             /* WACKs sent */
+  uint64_t challenges;        /* challenges started */
+  uint64_t challenge_queries; /* NAME QUERY REQUESTs sent (with retries) */
+  uint64_t challenges_kept;   /* the owner defended: ACT_ERR */
+  uint64_t challenges_moved;  /* no or negative answer: the name moved */
+  uint64_t expired;           /* members removed by expiry */
+  uint64_t ttl_raised;        /* proposals raised to ttl_min_s */
+  uint64_t ttl_capped;        /* proposals lowered to ttl_max_s */
   uint64_t tx_queued;
   uint64_t tx_sent;
-  uint64_t tx_dropped;         /* queue full or too big */
-  uint64_t journal_writes;     /* entries handed to the shell */
-  uint64_t commits;            /* nb_nbns_durable() calls that advanced */
-  uint64_t held;               /* responses that waited for a commit */
+  uint64_t tx_dropped;     /* queue full or too big */
+  uint64_t journal_writes; /* entries handed to the shell */
+  uint64_t commits;        /* nb_nbns_durable() calls that advanced */
+  uint64_t held;           /* responses that waited for a commit */
 } nb_nbns_counters_t;
 
 /* One datagram to send (borrowed: valid until the next call on the
@@ -208,7 +209,8 @@ NB_API void nb_nbns_free(nb_nbns_t *e);
 /* ---- the table ---------------------------------------------------------- */
 
 /* Add a record read from the database at start-up: not journaled. Members
- * already expired at `now` are skipped. NB_ELIMIT when the table or the
+ * already expired at `now` are kept (answered as absent) until the sweep
+ * removes them and their row. NB_ELIMIT when the table or the
  * member slots are full, NB_EINVAL for a bad record, NB_ESTATE when the
  * name is already present (a static name wins over a stored one). */
 NB_API nb_err_t nb_nbns_load(nb_nbns_t *e, const nb_nbns_record_t *rec,
@@ -357,15 +359,14 @@ NB_API uint32_t nb_nbns_grant_ttl(const nb_nbns_config_t *cfg,
  * Parse one line into `out` with `scope` (may be NULL). `now_unix_ms`
  * (the wall clock) and `now_ms` (the engine time at that instant) convert
  * DEATH_TIME into expiry times. Returns NB_OK for a record, NB_ENOTFOUND
- * for a line that holds none (blank, comment, VERSION, an S record),
+ * for a line that holds no record to import (blank, comment, VERSION, an
+ * S record or one with nmbd's permanent bit 0x02: the old server's own
+ * names; a record whose only address is 0.0.0.0),
  * NB_ETIMEDOUT for a record with under 60 s to live (nmbd skips those
  * too), NB_EMALFORMED (with `diag->offset`, a column) otherwise. */
-NB_API nb_err_t nb_nbns_winsdat_parse_line(const char *line, size_t len,
-                                           const char *scope,
-                                           uint64_t now_unix_ms,
-                                           uint64_t now_ms,
-                                           nb_nbns_record_t *out,
-                                           nb_diag_t *diag);
+NB_API nb_err_t nb_nbns_winsdat_parse_line(
+    const char *line, size_t len, const char *scope, uint64_t now_unix_ms,
+    uint64_t now_ms, nb_nbns_record_t *out, nb_diag_t *diag);
 
 /* Write `rec` as one wins.dat line (with its newline) into `buf`; returns
  * the length the line needs, like snprintf. Static members are written

@@ -305,6 +305,20 @@ NB_API void nb_ssnsrv_advance(nb_ssnsrv_t *s, nb_ssnsrv_side_t to, size_t n,
 /* Bytes held for `to`: framed and unframed, control packets included. */
 NB_API size_t nb_ssnsrv_held(const nb_ssnsrv_t *s, nb_ssnsrv_side_t to);
 
+/* Zero copy. The bytes read from `from` that may go straight to the
+ * other side without entering the engine (splice(2)): the rest of the
+ * message body being forwarded, when the direction holds nothing (no
+ * header or control packet is waiting to be written before them). 0 at a
+ * packet boundary, before the session is up, and while the first bytes of
+ * the backend's first message are still needed (the SMB protocol id). The
+ * shell must write those bytes before anything pending() returns later,
+ * and FIN only after them. */
+NB_API size_t nb_ssnsrv_passthrough(const nb_ssnsrv_t *s,
+                                    nb_ssnsrv_side_t from);
+/* `n` (<= passthrough()) bytes went from `from` toward the other side. */
+NB_API void nb_ssnsrv_passed(nb_ssnsrv_t *s, nb_ssnsrv_side_t from, size_t n,
+                             uint64_t now);
+
 /* Whether the shell should read from `from` now. */
 NB_API bool nb_ssnsrv_want_read(const nb_ssnsrv_t *s, nb_ssnsrv_side_t from);
 

@@ -1097,10 +1097,10 @@ static const struct {
   const char *smb;
   key_id_t key;
 } smb_params[] = {
-    {"netbiosname", K_NAME},       {"netbiosaliases", K_ALIAS},
-    {"workgroup", K_WORKGROUP},    {"netbiosscope", K_SCOPE},
-    {"interfaces", K_INTERFACE},   {"bindinterfacesonly", K_BIND_IFACES_ONLY},
-    {"winsserver", K_WINS_SERVER}, {"nameresolveorder", K_RESOLVE_ORDER},
+    {"netbiosname", K_NAME},        {"netbiosaliases", K_ALIAS},
+    {"workgroup", K_WORKGROUP},     {"netbiosscope", K_SCOPE},
+    {"interfaces", K_INTERFACE},    {"bindinterfacesonly", K_BIND_IFACES_ONLY},
+    {"winsserver", K_WINS_SERVER},  {"nameresolveorder", K_RESOLVE_ORDER},
     {"winssupport", K_NBNS_SERVER},
 };
 
@@ -1467,8 +1467,7 @@ static bool session_equal(const nb_config_t *a, const nb_config_t *b) {
 }
 
 /* [wins] (issue 9). */
-static void write_wins(const nb_config_t *c, char *buf, size_t cap,
-                       size_t *n) {
+static void write_wins(const nb_config_t *c, char *buf, size_t cap, size_t *n) {
   char t[16];
   out_str(buf, cap, n, "\n[wins]\n");
   out_line(buf, cap, n, K_NBNS_SERVER, c->nbns_server ? "yes" : "no");

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "svc_ns.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "nb/nsnode.h"
@@ -33,8 +36,15 @@ typedef struct {
   uint8_t rcode;
 } ns_name_t;
 
+/* A bound socket. libuv's handle sends (and queues when the kernel would
+ * block); datagrams are read by nb_udp_read() from `rfd`, a dup() of its
+ * descriptor watched by `poll`: one recvmmsg() of up to 64 per wake-up
+ * instead of libuv's batches of 20 and its final EAGAIN call. */
 typedef struct {
-  uv_udp_t udp; /* udp.data = this */
+  uv_udp_t udp;   /* udp.data = this */
+  uv_poll_t poll; /* poll.data = this */
+  uv_os_fd_t rfd; /* -1 until opened; closed after the poll handle */
+  bool poll_init;
   nb_svc_ns_t *svc;
   size_t iface;
   bool bcast; /* bound to the broadcast address: receive only */
@@ -58,7 +68,7 @@ struct nb_svc_ns {
   nb_udp_counters_t udp;
   uint64_t rx_not_ipv4;
   nb_nsnode_event_t ev; /* scratch (large) */
-  nb_svc_ns_tap_fn tap;  /* issue 9: the WINS server sees datagrams first */
+  nb_svc_ns_tap_fn tap; /* issue 9: the WINS server sees datagrams first */
   void *tap_arg;
   nb_svc_ns_observer_fn observer; /* issue 8: the datagram service */
   void *observer_ctx;
@@ -252,42 +262,68 @@ static void on_check(uv_check_t *c) {
   }
 }
 
-static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
-                    const struct sockaddr *addr, unsigned flags) {
-  ns_sock_t *sock = h->data;
+/* One datagram (nb_udp_read's callback): the WINS tap, then the engine. */
+static void on_dgram(void *ctx, const uint8_t *data, size_t len,
+                     const struct sockaddr *addr) {
+  ns_sock_t *sock = ctx;
   nb_svc_ns_t *s = sock->svc;
   uint32_t ip = 0;
   uint16_t port = 0;
-  if ((flags & UV_UDP_MMSG_FREE) != 0 || (nread == 0 && addr == NULL)) {
-    return; /* end of a batch, or nothing to read */
-  }
-  if (nread < 0) {
-    s->udp.rx_errors++;
-    return;
-  }
-  if ((flags & UV_UDP_PARTIAL) != 0) {
-    s->udp.rx_truncated++;
-    return;
-  }
   if (!nb_udp_peer(addr, &ip, &port)) {
     s->rx_not_ipv4++;
     return;
   }
   s->udp.rx++;
-  if (s->tap != NULL && s->tap(s->tap_arg, (const uint8_t *)buf->base,
-                               (size_t)nread, ip, port, sock->bcast)) {
+  if (s->tap != NULL && s->tap(s->tap_arg, data, len, ip, port, sock->bcast)) {
     return; /* issue 9: taken by the WINS server */
   }
   nb_nsnode_drop_t why =
-      nb_nsnode_recv(s->node, (const uint8_t *)buf->base, (size_t)nread, ip,
-                     port, sock->bcast, now_ms(s));
+      nb_nsnode_recv(s->node, data, len, ip, port, sock->bcast, now_ms(s));
   if (why != NB_NSNODE_DROP_NONE && nb_log_enabled(NB_LOG_DEBUG)) {
     char a[16];
     nb_log_debug(
-        "dropped %zd bytes from %s:%u (%s): %s", nread, nb_udp_ntoa(ip, a),
-        port, sock->bcast ? "broadcast" : "unicast", nb_nsnode_drop_str(why));
+        "dropped %zu bytes from %s:%u (%s): %s", len, nb_udp_ntoa(ip, a), port,
+        sock->bcast ? "broadcast" : "unicast", nb_nsnode_drop_str(why));
   }
   drain(s);
+}
+
+static void on_readable(uv_poll_t *p, int status, int events) {
+  ns_sock_t *sock = p->data;
+  (void)events;
+  if (status < 0) {
+    sock->svc->udp.rx_errors++;
+    return;
+  }
+  nb_udp_read(sock->rfd, &sock->svc->udp, on_dgram, sock);
+}
+
+static void poll_closed(uv_handle_t *h) {
+  ns_sock_t *sock = h->data;
+  (void)close(sock->rfd);
+  sock->rfd = -1;
+}
+
+/* Watch a dup() of the bound socket for reading (see ns_sock_t). */
+static int start_reading(nb_svc_ns_t *s, ns_sock_t *sock) {
+  uv_os_fd_t fd;
+  int rc = uv_fileno((const uv_handle_t *)&sock->udp, &fd);
+  if (rc != 0) {
+    return rc;
+  }
+  sock->rfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (sock->rfd < 0) {
+    return uv_translate_sys_error(errno);
+  }
+  rc = uv_poll_init_socket(s->d->loop, &sock->poll, sock->rfd);
+  if (rc != 0) {
+    (void)close(sock->rfd);
+    sock->rfd = -1;
+    return rc;
+  }
+  sock->poll_init = true;
+  sock->poll.data = sock;
+  return uv_poll_start(&sock->poll, UV_READABLE, on_readable);
 }
 
 /* ---- issue 9: the WINS server's hooks (see svc_ns.h) ----------------- */
@@ -323,11 +359,12 @@ static int open_sock(nb_svc_ns_t *s, size_t iface, bool bcast) {
   sock->iface = iface;
   sock->bcast = bcast;
   sock->udp.data = sock;
+  sock->rfd = -1;
   int rc =
       nb_udp_open(s->d->loop, &sock->udp, ip, s->d->cfg->port, !bcast, NULL);
   if (rc == 0) {
-    rc = uv_udp_recv_start(&sock->udp, nb_udp_alloc, on_recv);
     s->n_socks++; /* open: closed by ns_close from now on */
+    rc = start_reading(s, sock);
   }
   if (rc != 0) {
     nb_log_err("name-service: cannot bind %s:%u: %s", nb_udp_ntoa(ip, a),
@@ -547,8 +584,15 @@ static bool ns_done(const void *self) {
 static void ns_close(void *self) {
   nb_svc_ns_t *s = self;
   for (size_t i = 0; i < s->n_socks; i++) {
-    if (!uv_is_closing((uv_handle_t *)&s->socks[i].udp)) {
-      uv_close((uv_handle_t *)&s->socks[i].udp, NULL);
+    ns_sock_t *sock = &s->socks[i];
+    if (sock->poll_init && !uv_is_closing((uv_handle_t *)&sock->poll)) {
+      uv_close((uv_handle_t *)&sock->poll, poll_closed);
+    } else if (!sock->poll_init && sock->rfd >= 0) {
+      (void)close(sock->rfd);
+      sock->rfd = -1;
+    }
+    if (!uv_is_closing((uv_handle_t *)&sock->udp)) {
+      uv_close((uv_handle_t *)&sock->udp, NULL);
     }
   }
   if (s->timer_init && !uv_is_closing((uv_handle_t *)&s->timer)) {

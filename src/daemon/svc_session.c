@@ -1,20 +1,42 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+/* The session service's shell (see svc_session.h). Per connection: the
+ * engine (nb/ssnsrv.h) and, per side, a raw socket watched by a uv_poll_t.
+ * The shell does its own I/O so that it can choose, for every read, between
+ *  - read(2) into the engine's buffer (headers, control packets, small
+ *    messages: the engine frames them in place), and
+ *  - splice(2) socket -> pipe -> socket for the rest of a message body the
+ *    engine lets pass (nb_ssnsrv_passthrough()): zero copy, the bytes never
+ *    enter user space (the benchmark's splice proxy is the yardstick).
+ * Order toward a side: the pipe first (its bytes came first), then what
+ * the engine holds; FIN only when both are empty. Pipes and buffers are
+ * pooled and held only while bytes are in them. */
 #include "svc_session.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "nb/ssnsrv.h"
 #include "udp.h"
 
 #define SSN_BACKLOG 511
-#define SSN_POOL_MAX 64 /* idle buffers kept for reuse */
+#define SSN_POOL_MAX 64 /* idle buffers and pipes kept for reuse */
 #define SSN_ACCEPT_SLACK                                                       \
   64 /* connections over the limit that still get                              \
         their 0x83 answer; beyond, closed at once */
 #define SSN_OWN_MAX (3 * (1 + NB_CONFIG_MAX_ALIASES))
+#define SSN_PIPE_CAP (256 * 1024) /* bytes a pipe may hold */
+#define SSN_READ_SMALL                                                         \
+  (16 * 1024) /* a read at a packet boundary: headers                          \
+                 and small messages, not bodies */
+#define SSN_READS_PER_EVENT 16
 
 enum { CLI = NB_SSNSRV_CLIENT, BAK = NB_SSNSRV_BACKEND };
 
@@ -26,25 +48,34 @@ typedef struct {
   bool init;
 } listener_t;
 
+/* One side's socket. */
+typedef struct {
+  int fd;         /* -1: none */
+  uv_poll_t poll; /* data = the conn */
+  bool poll_init;
+  int events; /* UV_READABLE | UV_WRITABLE being polled */
+  bool connected;
+  bool connecting;  /* backend: a non-blocking connect in progress */
+  bool eof;         /* FIN received */
+  bool out_blocked; /* a write hit EAGAIN: wait for UV_WRITABLE */
+  bool shut_want;
+  bool shut_sent;
+  int pipe[2]; /* spliced bytes on their way to this side; -1 none */
+  size_t piped;
+} end_t;
+
 struct conn {
   conn_t *prev;
   conn_t *next;
   nb_svc_ssn_t *svc;
-  uv_tcp_t sock[2]; /* [CLI], [BAK]; data = this */
-  bool sock_init[2];
-  bool connected[2];
-  bool reading[2];
-  bool writing[2]; /* a uv_write of wlen bytes is in flight */
-  size_t wlen[2];
-  bool shut_want[2];
-  bool shut_sent[2];
-  uv_write_t wreq[2];
-  uv_shutdown_t sreq[2];
-  uv_connect_t creq;
+  uv_tcp_t acc; /* the accepted client (owns end[CLI].fd; never read) */
+  bool acc_init;
+  end_t end[2];
   uv_timer_t timer;
   bool timer_init;
   uint64_t armed;
   bool closing;
+  bool copy_only; /* no pipe could be had: read/write only */
   int open_handles;
   bool busy;
   uint32_t peer;
@@ -61,15 +92,18 @@ struct conn {
   XX(backend_connects)                                                         \
   XX(bytes_to_client)                                                          \
   XX(bytes_to_backend)                                                         \
+  XX(bytes_spliced)                                                            \
   XX(msgs_to_client)                                                           \
   XX(msgs_to_backend)                                                          \
   XX(keepalives_in)                                                            \
   XX(keepalives_out)                                                           \
   XX(big_msgs)                                                                 \
   XX(read_stops)                                                               \
-  XX(try_writes)                                                               \
-  XX(async_writes)                                                             \
+  XX(reads)                                                                    \
+  XX(writes)                                                                   \
+  XX(splices)                                                                  \
   XX(bufs_allocated)                                                           \
+  XX(pipes_allocated)                                                          \
   XX(peak_sessions)                                                            \
   XX(peak_bufs)
 
@@ -85,6 +119,7 @@ struct nb_svc_ssn {
   nb_daemon_t *d;
   bool enabled;
   bool stopping;
+  bool copy_only; /* NBTD_SESSION_COPY set: never splice (benchmarks) */
   nb_ssnsrv_config_t ecfg;
   nb_ssnsrv_route_t routes[NB_CONFIG_MAX_ROUTES];
   nb_name_t own[SSN_OWN_MAX];
@@ -96,6 +131,8 @@ struct nb_svc_ssn {
   size_t limit;
   uint8_t *pool[SSN_POOL_MAX];
   size_t n_pool;
+  int pipes[SSN_POOL_MAX][2];
+  size_t n_pipes;
   size_t buf_cap;
   size_t bufs_out;
   counters_t c;
@@ -108,13 +145,17 @@ void nb_svc_ssn_free(nb_svc_ssn_t *s) {
     for (size_t i = 0; i < s->n_pool; i++) {
       free(s->pool[i]);
     }
+    for (size_t i = 0; i < s->n_pipes; i++) {
+      close(s->pipes[i][0]);
+      close(s->pipes[i][1]);
+    }
     free(s);
   }
 }
 
 static uint64_t now_ms(const nb_svc_ssn_t *s) { return uv_now(s->d->loop); }
 
-/* ---- buffer pool -------------------------------------------------------
+/* ---- buffer and pipe pools ---------------------------------------------
  */
 
 static uint8_t *pool_get(nb_svc_ssn_t *s) {
@@ -145,14 +186,43 @@ static void pool_put(nb_svc_ssn_t *s, uint8_t *p) {
   }
 }
 
-/* ---- per-connection ----------------------------------------------------
+static bool pipe_get(nb_svc_ssn_t *s, int p[2]) {
+  if (s->n_pipes > 0) {
+    s->n_pipes--;
+    p[0] = s->pipes[s->n_pipes][0];
+    p[1] = s->pipes[s->n_pipes][1];
+    return true;
+  }
+  if (pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) {
+    p[0] = p[1] = -1;
+    return false;
+  }
+  (void)fcntl(p[1], F_SETPIPE_SZ, SSN_PIPE_CAP);
+  s->c.pipes_allocated++;
+  return true;
+}
+
+/* An empty pipe goes back to the pool; one with bytes is closed. */
+static void pipe_put(nb_svc_ssn_t *s, end_t *e) {
+  if (e->pipe[0] < 0) {
+    return;
+  }
+  if (e->piped == 0 && s->n_pipes < SSN_POOL_MAX) {
+    s->pipes[s->n_pipes][0] = e->pipe[0];
+    s->pipes[s->n_pipes][1] = e->pipe[1];
+    s->n_pipes++;
+  } else {
+    close(e->pipe[0]);
+    close(e->pipe[1]);
+  }
+  e->pipe[0] = e->pipe[1] = -1;
+  e->piped = 0;
+}
+
+/* ---- closing -----------------------------------------------------------
  */
 
 static void pump(conn_t *c);
-
-static int side_of(const conn_t *c, const uv_handle_t *h) {
-  return h == (const uv_handle_t *)&c->sock[BAK] ? BAK : CLI;
-}
 
 static void add_counters(counters_t *t, const nb_ssnsrv_counters_t *e) {
   t->bytes_to_client += e->bytes[CLI];
@@ -168,8 +238,8 @@ static void add_counters(counters_t *t, const nb_ssnsrv_counters_t *e) {
 /* Every handle closed: give the buffers back, forget the connection. */
 static void finish(conn_t *c) {
   nb_svc_ssn_t *s = c->svc;
-  for (int to = 0; to < 2; to++) {
-    pool_put(s, nb_ssnsrv_detach(&c->eng, (nb_ssnsrv_side_t)to));
+  for (int i = 0; i < 2; i++) {
+    pool_put(s, nb_ssnsrv_detach(&c->eng, (nb_ssnsrv_side_t)i));
   }
   if (c->prev != NULL) {
     c->prev->next = c->next;
@@ -196,12 +266,8 @@ static void on_close(uv_handle_t *h) {
   }
 }
 
-static void close_handle(conn_t *c, uv_handle_t *h, bool reset) {
+static void close_handle(conn_t *c, uv_handle_t *h) {
   c->open_handles++;
-  if (reset && h->type == UV_TCP &&
-      uv_tcp_close_reset((uv_tcp_t *)h, on_close) == 0) {
-    return;
-  }
   uv_close(h, on_close);
 }
 
@@ -219,6 +285,14 @@ static void log_end(const conn_t *c, nb_ssnsrv_end_t end) {
               (unsigned long long)c->eng.c.bytes[BAK]);
 }
 
+/* RST instead of FIN: SO_LINGER with a zero timeout, then close. */
+static void set_reset(int fd) {
+  struct linger lg = {1, 0};
+  (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+}
+
+/* The poll handles stop watching at once (uv_close), so the descriptors
+ * can be closed right after: the client's by closing its uv_tcp_t. */
 static void begin_close(conn_t *c, bool reset, nb_ssnsrv_end_t end) {
   if (c->closing) {
     return;
@@ -228,59 +302,82 @@ static void begin_close(conn_t *c, bool reset, nb_ssnsrv_end_t end) {
   add_counters(&c->svc->c, &c->eng.c);
   log_end(c, end);
   for (int i = 0; i < 2; i++) {
-    if (c->sock_init[i]) {
-      close_handle(c, (uv_handle_t *)&c->sock[i], reset && c->connected[i]);
+    end_t *e = &c->end[i];
+    if (e->poll_init) {
+      close_handle(c, (uv_handle_t *)&e->poll);
+    }
+    pipe_put(c->svc, e);
+    if (e->fd >= 0 && reset && e->connected) {
+      set_reset(e->fd);
     }
   }
+  if (c->end[BAK].fd >= 0) {
+    close(c->end[BAK].fd);
+    c->end[BAK].fd = -1;
+  }
+  if (c->acc_init) {
+    close_handle(c, (uv_handle_t *)&c->acc);
+  }
   if (c->timer_init) {
-    close_handle(c, (uv_handle_t *)&c->timer, false);
+    close_handle(c, (uv_handle_t *)&c->timer);
   }
 }
 
-static void on_connect(uv_connect_t *req, int status) {
-  conn_t *c = req->data;
+/* ---- the backend -------------------------------------------------------
+ */
+
+static void on_poll(uv_poll_t *h, int status, int events);
+
+static void finish_connect(conn_t *c) {
+  end_t *e = &c->end[BAK];
+  int err = 0;
+  socklen_t len = sizeof err;
+  char a[16];
   nb_ssnsrv_conn_t r = NB_SSNSRV_CONN_OK;
-  if (c->closing) {
-    return;
+  if (getsockopt(e->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+    err = errno;
   }
-  if (status == 0) {
-    c->connected[BAK] = true;
-    (void)uv_tcp_nodelay(&c->sock[BAK], 1);
+  e->connecting = false;
+  if (err == 0) {
+    e->connected = true;
   } else {
-    char a[16];
-    r = status == UV_ECONNREFUSED ? NB_SSNSRV_CONN_REFUSED
-                                  : NB_SSNSRV_CONN_FAILED;
+    r = err == ECONNREFUSED ? NB_SSNSRV_CONN_REFUSED : NB_SSNSRV_CONN_FAILED;
     nb_log_info("session %s:%u: backend connect failed: %s",
-                nb_udp_ntoa(c->peer, a), c->peer_port, uv_strerror(status));
+                nb_udp_ntoa(c->peer, a), c->peer_port, strerror(err));
   }
   nb_ssnsrv_connected(&c->eng, r, now_ms(c->svc));
-  pump(c);
 }
 
 static void start_backend(conn_t *c, uint32_t addr, uint16_t port) {
+  end_t *e = &c->end[BAK];
   struct sockaddr_in sa;
-  char a[16];
-  char t[NB_NAME_TEXT_MAX];
-  int rc = uv_tcp_init(c->svc->d->loop, &c->sock[BAK]);
+  int one = 1;
   c->svc->c.backend_connects++;
-  if (rc == 0) {
-    c->sock_init[BAK] = true;
-    c->sock[BAK].data = c;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
-    sa.sin_addr.s_addr = htonl(addr);
-    c->creq.data = c;
-    rc = uv_tcp_connect(&c->creq, &c->sock[BAK], (struct sockaddr *)&sa,
-                        on_connect);
-  }
-  nb_name_to_text(&c->eng.called, t, sizeof t);
-  nb_log_debug("session %s:%u %s: connecting to %s:%u", nb_udp_ntoa(c->peer, a),
-               c->peer_port, t, nb_udp_ntoa(addr, a), port);
-  if (rc != 0) {
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(addr);
+  e->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (e->fd < 0 || uv_poll_init_socket(c->svc->d->loop, &e->poll, e->fd) != 0) {
     nb_ssnsrv_connected(&c->eng, NB_SSNSRV_CONN_FAILED, now_ms(c->svc));
+    return;
   }
+  e->poll_init = true;
+  e->poll.data = c;
+  (void)setsockopt(e->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (connect(e->fd, (struct sockaddr *)&sa, sizeof sa) == 0 ||
+      errno == EINPROGRESS) {
+    e->connecting = true; /* POLLOUT tells (at once when done already) */
+    return;
+  }
+  nb_ssnsrv_connected(&c->eng,
+                      errno == ECONNREFUSED ? NB_SSNSRV_CONN_REFUSED
+                                            : NB_SSNSRV_CONN_FAILED,
+                      now_ms(c->svc));
 }
+
+/* ---- events ------------------------------------------------------------
+ */
 
 static void on_refused(conn_t *c, const nb_ssnsrv_event_t *ev) {
   char a[16];
@@ -300,10 +397,12 @@ static void on_refused(conn_t *c, const nb_ssnsrv_event_t *ev) {
   }
 }
 
-/* Act on what the engine asks for. */
-static void drain_events(conn_t *c) {
+/* Act on what the engine asks for. True when there was anything. */
+static bool drain_events(conn_t *c) {
   nb_ssnsrv_event_t ev;
+  bool any = false;
   while (!c->closing && nb_ssnsrv_next_event(&c->eng, &ev)) {
+    any = true;
     switch (ev.kind) {
     case NB_SSNSRV_EV_CONNECT:
       start_backend(c, ev.addr, ev.port);
@@ -315,147 +414,220 @@ static void drain_events(conn_t *c) {
       on_refused(c, &ev);
       break;
     case NB_SSNSRV_EV_SHUTDOWN:
-      c->shut_want[ev.side] = true;
+      c->end[ev.side].shut_want = true;
       break;
     case NB_SSNSRV_EV_CLOSE:
       begin_close(c, ev.reset, ev.end);
       break;
     }
   }
+  return any;
 }
 
-static void on_write(uv_write_t *req, int status) {
-  conn_t *c = req->data;
-  int side = req == &c->wreq[BAK] ? BAK : CLI;
-  c->writing[side] = false;
+/* ---- writing -----------------------------------------------------------
+ */
+
+/* A write that failed: EAGAIN waits for POLLOUT, anything else resets. */
+static bool write_failed(conn_t *c, nb_ssnsrv_side_t to) {
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+    c->end[to].out_blocked = true;
+    return true;
+  }
+  nb_ssnsrv_reset(&c->eng, to, now_ms(c->svc));
+  return false;
+}
+
+/* Everything for `to`: the pipe (its bytes came first), then the engine's
+ * bytes, then FIN when asked for and nothing is left. */
+static void flush_side(conn_t *c, nb_ssnsrv_side_t to) {
+  end_t *e = &c->end[to];
+  const uint8_t *p = NULL;
+  size_t n;
+  if (c->closing || !e->connected || e->out_blocked || e->shut_sent) {
+    return;
+  }
+  while (e->piped > 0) {
+    ssize_t w = splice(e->pipe[0], NULL, e->fd, NULL, e->piped,
+                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    c->svc->c.splices++;
+    if (w <= 0) {
+      (void)write_failed(c, to);
+      return;
+    }
+    e->piped -= (size_t)w;
+  }
+  pipe_put(c->svc, e);
+  while (!c->closing && (n = nb_ssnsrv_pending(&c->eng, to, &p)) > 0) {
+    ssize_t w = send(e->fd, p, n, MSG_NOSIGNAL);
+    c->svc->c.writes++;
+    if (w < 0) {
+      (void)write_failed(c, to);
+      return;
+    }
+    nb_ssnsrv_advance(&c->eng, to, (size_t)w, now_ms(c->svc));
+  }
+  if (e->shut_want && !c->closing && nb_ssnsrv_held(&c->eng, to) == 0) {
+    e->shut_sent = true;
+    (void)shutdown(e->fd, SHUT_WR);
+  }
+}
+
+/* ---- reading -----------------------------------------------------------
+ */
+
+/* A read result: bytes, EOF or an error. False: stop reading. */
+static bool read_result(conn_t *c, nb_ssnsrv_side_t from, ssize_t n) {
+  if (n > 0) {
+    return true;
+  }
+  if (n == 0) {
+    c->end[from].eof = true;
+    nb_ssnsrv_eof(&c->eng, from, now_ms(c->svc));
+  } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    nb_ssnsrv_reset(&c->eng, from, now_ms(c->svc));
+  }
+  return false;
+}
+
+/* splice() the body bytes the engine lets pass into the other side's
+ * pipe, and on to the other side. False: stop reading. */
+static bool read_splice(conn_t *c, nb_ssnsrv_side_t from, size_t allowed) {
+  nb_ssnsrv_side_t to = from == CLI ? NB_SSNSRV_BACKEND : NB_SSNSRV_CLIENT;
+  end_t *t = &c->end[to];
+  if (t->pipe[0] < 0 && !pipe_get(c->svc, t->pipe)) {
+    c->copy_only = true;
+    return true;
+  }
+  size_t room = SSN_PIPE_CAP - t->piped;
+  if (room == 0) {
+    return false; /* the sink is behind: POLLOUT will move it */
+  }
+  ssize_t n = splice(c->end[from].fd, NULL, t->pipe[1], NULL,
+                     allowed < room ? allowed : room,
+                     SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+  c->svc->c.splices++;
+  if (!read_result(c, from, n)) {
+    return false;
+  }
+  t->piped += (size_t)n;
+  c->svc->c.bytes_spliced += (uint64_t)n;
+  nb_ssnsrv_passed(&c->eng, from, (size_t)n, now_ms(c->svc));
+  flush_side(c, to);
+  return true;
+}
+
+/* read() into the engine's buffer. At a packet boundary only a small read
+ * (a header or small messages), so that a large body can be spliced. */
+static bool read_copy(conn_t *c, nb_ssnsrv_side_t from) {
+  nb_ssnsrv_side_t to = from == CLI ? NB_SSNSRV_BACKEND : NB_SSNSRV_CLIENT;
+  size_t cap = 0;
+  if (!nb_ssnsrv_has_buf(&c->eng, to)) {
+    uint8_t *mem = pool_get(c->svc);
+    if (mem == NULL) {
+      return false;
+    }
+    nb_ssnsrv_attach(&c->eng, to, mem, c->svc->buf_cap);
+  }
+  uint8_t *p = nb_ssnsrv_read_buf(&c->eng, from, &cap);
+  if (p == NULL) {
+    return false;
+  }
+  if (!c->copy_only && nb_ssnsrv_held(&c->eng, to) == 0 &&
+      cap > SSN_READ_SMALL) {
+    cap = SSN_READ_SMALL;
+  }
+  ssize_t n = read(c->end[from].fd, p, cap);
+  c->svc->c.reads++;
+  if (!read_result(c, from, n)) {
+    return false;
+  }
+  nb_ssnsrv_read_done(&c->eng, from, (size_t)n, now_ms(c->svc));
+  flush_side(c, to);
+  return (size_t)n == cap; /* a short read: the socket is drained */
+}
+
+static void read_side(conn_t *c, nb_ssnsrv_side_t from) {
+  for (int i = 0; i < SSN_READS_PER_EVENT && !c->closing; i++) {
+    if (!nb_ssnsrv_want_read(&c->eng, from) || c->end[from].eof) {
+      return;
+    }
+    size_t allowed = c->copy_only ? 0 : nb_ssnsrv_passthrough(&c->eng, from);
+    bool more =
+        allowed > 0 ? read_splice(c, from, allowed) : read_copy(c, from);
+    if (!more) {
+      return;
+    }
+  }
+}
+
+/* ---- polling -----------------------------------------------------------
+ */
+
+static bool want_read(const conn_t *c, nb_ssnsrv_side_t from) {
+  nb_ssnsrv_side_t to = from == CLI ? NB_SSNSRV_BACKEND : NB_SSNSRV_CLIENT;
+  if (!c->end[from].connected || c->end[from].eof ||
+      !nb_ssnsrv_want_read(&c->eng, from)) {
+    return false;
+  }
+  /* A body that may be spliced waits while the sink's pipe is full. */
+  return c->copy_only || nb_ssnsrv_passthrough(&c->eng, from) == 0 ||
+         c->end[to].piped < SSN_PIPE_CAP;
+}
+
+static void watch(conn_t *c, nb_ssnsrv_side_t side) {
+  end_t *e = &c->end[side];
+  int ev = 0;
+  if (!e->poll_init) {
+    return;
+  }
+  if (want_read(c, side)) {
+    ev |= UV_READABLE;
+  }
+  if (e->connecting || (e->connected && e->out_blocked)) {
+    ev |= UV_WRITABLE;
+  }
+  if (ev == e->events) {
+    return;
+  }
+  e->events = ev;
+  if (ev == 0) {
+    (void)uv_poll_stop(&e->poll);
+  } else {
+    (void)uv_poll_start(&e->poll, ev, on_poll);
+  }
+}
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+  conn_t *c = h->data;
+  nb_ssnsrv_side_t side =
+      h == &c->end[BAK].poll ? NB_SSNSRV_BACKEND : NB_SSNSRV_CLIENT;
+  end_t *e = &c->end[side];
   if (c->closing) {
     return;
   }
   if (status < 0) {
-    nb_ssnsrv_reset(&c->eng, (nb_ssnsrv_side_t)side, now_ms(c->svc));
-  } else {
-    nb_ssnsrv_advance(&c->eng, (nb_ssnsrv_side_t)side, c->wlen[side],
-                      now_ms(c->svc));
+    if (e->connecting) {
+      finish_connect(c);
+    } else {
+      nb_ssnsrv_reset(&c->eng, side, now_ms(c->svc));
+    }
+  } else if ((events & UV_WRITABLE) != 0 && e->connecting) {
+    finish_connect(c);
+  } else if ((events & UV_WRITABLE) != 0) {
+    e->out_blocked = false;
+    flush_side(c, side);
+  }
+  if (!c->closing && (events & (UV_READABLE | UV_DISCONNECT)) != 0) {
+    read_side(c, side);
   }
   pump(c);
-}
-
-/* Write what the engine holds for `side`: uv_try_write first (no copy, no
- * request), uv_write for what the kernel did not take (the engine keeps
- * those bytes in place until on_write). True when bytes moved. */
-static bool write_side(conn_t *c, nb_ssnsrv_side_t side) {
-  bool moved = false;
-  const uint8_t *p = NULL;
-  size_t n;
-  if (!c->connected[side] || c->writing[side] || c->shut_sent[side]) {
-    return false;
-  }
-  while (!c->closing && (n = nb_ssnsrv_pending(&c->eng, side, &p)) > 0) {
-    uv_buf_t b = uv_buf_init((char *)(uintptr_t)p, (unsigned)n);
-    int r = uv_try_write((uv_stream_t *)&c->sock[side], &b, 1);
-    c->svc->c.try_writes++;
-    if (r > 0) {
-      nb_ssnsrv_advance(&c->eng, side, (size_t)r, now_ms(c->svc));
-      moved = true;
-      if ((size_t)r == n) {
-        continue;
-      }
-      n = nb_ssnsrv_pending(&c->eng, side, &p);
-      b = uv_buf_init((char *)(uintptr_t)p, (unsigned)n);
-    } else if (r != UV_EAGAIN) {
-      nb_ssnsrv_reset(&c->eng, side, now_ms(c->svc));
-      return true;
-    }
-    c->wreq[side].data = c;
-    c->wlen[side] = n;
-    if (uv_write(&c->wreq[side], (uv_stream_t *)&c->sock[side], &b, 1,
-                 on_write) != 0) {
-      nb_ssnsrv_reset(&c->eng, side, now_ms(c->svc));
-      return true;
-    }
-    c->writing[side] = true;
-    c->svc->c.async_writes++;
-    break;
-  }
-  return moved;
-}
-
-static void on_shutdown(uv_shutdown_t *req, int status) {
-  (void)req;
-  (void)status; /* a failed FIN shows up as a read error or EOF */
-}
-
-static void do_shutdowns(conn_t *c) {
-  for (int i = 0; i < 2; i++) {
-    if (c->shut_want[i] && !c->shut_sent[i] && !c->writing[i] &&
-        c->connected[i]) {
-      c->shut_sent[i] = true;
-      c->sreq[i].data = c;
-      (void)uv_shutdown(&c->sreq[i], (uv_stream_t *)&c->sock[i], on_shutdown);
-    }
-  }
-}
-
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  conn_t *c = h->data;
-  int from = side_of(c, h);
-  nb_ssnsrv_side_t to = from == CLI ? NB_SSNSRV_BACKEND : NB_SSNSRV_CLIENT;
-  size_t cap = 0;
-  uint8_t *p = NULL;
-  (void)suggested;
-  if (!nb_ssnsrv_has_buf(&c->eng, to)) {
-    uint8_t *mem = pool_get(c->svc);
-    if (mem != NULL) {
-      nb_ssnsrv_attach(&c->eng, to, mem, c->svc->buf_cap);
-    }
-  }
-  p = nb_ssnsrv_read_buf(&c->eng, (nb_ssnsrv_side_t)from, &cap);
-  *buf = uv_buf_init((char *)p, (unsigned)cap);
-}
-
-static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
-  conn_t *c = st->data;
-  int side = side_of(c, (uv_handle_t *)st);
-  uint64_t now = now_ms(c->svc);
-  (void)buf;
-  if (c->closing || nread == 0) {
-    return;
-  }
-  if (nread > 0) {
-    nb_ssnsrv_read_done(&c->eng, (nb_ssnsrv_side_t)side, (size_t)nread, now);
-  } else if (nread == UV_EOF) {
-    (void)uv_read_stop(st);
-    c->reading[side] = false;
-    nb_ssnsrv_eof(&c->eng, (nb_ssnsrv_side_t)side, now);
-  } else if (nread == UV_ENOBUFS) {
-    (void)uv_read_stop(st); /* no room: pump() restarts when there is */
-    c->reading[side] = false;
-  } else {
-    nb_ssnsrv_reset(&c->eng, (nb_ssnsrv_side_t)side, now);
-  }
-  pump(c);
-}
-
-static void update_reads(conn_t *c) {
-  for (int i = 0; i < 2; i++) {
-    bool want =
-        c->connected[i] && nb_ssnsrv_want_read(&c->eng, (nb_ssnsrv_side_t)i);
-    if (want && !c->reading[i]) {
-      c->reading[i] =
-          uv_read_start((uv_stream_t *)&c->sock[i], on_alloc, on_read) == 0;
-    } else if (!want && c->reading[i]) {
-      (void)uv_read_stop((uv_stream_t *)&c->sock[i]);
-      c->reading[i] = false;
-    }
-  }
 }
 
 /* Buffers go back to the pool as soon as a direction holds nothing. */
 static void release_bufs(conn_t *c) {
   for (int i = 0; i < 2; i++) {
     nb_ssnsrv_side_t to = (nb_ssnsrv_side_t)i;
-    if (!c->writing[i] && nb_ssnsrv_has_buf(&c->eng, to) &&
-        nb_ssnsrv_held(&c->eng, to) == 0) {
+    if (nb_ssnsrv_has_buf(&c->eng, to) && nb_ssnsrv_held(&c->eng, to) == 0) {
       pool_put(c->svc, nb_ssnsrv_detach(&c->eng, to));
     }
   }
@@ -471,7 +643,7 @@ static void on_timer(uv_timer_t *t) {
 static void rearm(conn_t *c) {
   uint64_t dl = nb_ssnsrv_next_deadline(&c->eng);
   uint64_t now = now_ms(c->svc);
-  if (dl == c->armed) {
+  if (dl == c->armed || !c->timer_init) {
     return;
   }
   c->armed = dl;
@@ -482,23 +654,22 @@ static void rearm(conn_t *c) {
   }
 }
 
-/* After anything happened: act on events, write, then set reads, buffers
- * and the timer from the engine's state. */
+/* After anything happened: act on events and write until nothing moves,
+ * then set the polls, buffers and the timer from the engine's state. */
 static void pump(conn_t *c) {
   for (int round = 0; round < 16 && !c->closing; round++) {
-    drain_events(c);
-    bool moved = write_side(c, NB_SSNSRV_CLIENT);
-    moved = write_side(c, NB_SSNSRV_BACKEND) || moved;
-    if (!moved) {
+    bool any = drain_events(c);
+    flush_side(c, NB_SSNSRV_CLIENT);
+    flush_side(c, NB_SSNSRV_BACKEND);
+    if (!any) {
       break;
     }
   }
-  drain_events(c);
   if (c->closing) {
     return;
   }
-  do_shutdowns(c);
-  update_reads(c);
+  watch(c, NB_SSNSRV_CLIENT);
+  watch(c, NB_SSNSRV_BACKEND);
   release_bufs(c);
   rearm(c);
 }
@@ -509,7 +680,7 @@ static void pump(conn_t *c) {
 static void peer_of(conn_t *c) {
   struct sockaddr_storage ss;
   int len = sizeof ss;
-  if (uv_tcp_getpeername(&c->sock[CLI], (struct sockaddr *)&ss, &len) == 0 &&
+  if (uv_tcp_getpeername(&c->acc, (struct sockaddr *)&ss, &len) == 0 &&
       ss.ss_family == AF_INET) {
     const struct sockaddr_in *sin = (const struct sockaddr_in *)(void *)&ss;
     c->peer = ntohl(sin->sin_addr.s_addr);
@@ -532,33 +703,62 @@ static void link_conn(nb_svc_ssn_t *s, conn_t *c) {
   }
 }
 
-static void on_connection(uv_stream_t *server, int status) {
-  listener_t *l = server->data;
-  nb_svc_ssn_t *s = l->svc;
-  conn_t *c = status == 0 ? calloc(1, sizeof *c) : NULL;
+static conn_t *conn_new(nb_svc_ssn_t *s) {
+  conn_t *c = calloc(1, sizeof *c);
   if (c == NULL) {
-    return;
+    return NULL;
   }
   c->svc = s;
   c->armed = UINT64_MAX;
-  c->sock[CLI].data = c;
+  c->copy_only = s->copy_only;
+  c->acc.data = c;
   c->timer.data = c;
-  if (uv_tcp_init(s->d->loop, &c->sock[CLI]) != 0) {
+  for (int i = 0; i < 2; i++) {
+    c->end[i].fd = -1;
+    c->end[i].pipe[0] = c->end[i].pipe[1] = -1;
+    c->end[i].poll.data = c;
+  }
+  return c;
+}
+
+/* The accepted socket is watched by a poll handle of our own; its
+ * uv_tcp_t only owns the descriptor (and closes it). */
+static int watch_client(conn_t *c) {
+  uv_os_fd_t fd = -1;
+  int one = 1;
+  int rc = uv_fileno((uv_handle_t *)&c->acc, &fd);
+  if (rc == 0) {
+    rc = uv_poll_init_socket(c->svc->d->loop, &c->end[CLI].poll, fd);
+  }
+  if (rc != 0) {
+    return rc;
+  }
+  c->end[CLI].poll_init = true;
+  c->end[CLI].fd = fd;
+  c->end[CLI].connected = true;
+  (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return 0;
+}
+
+static void on_connection(uv_stream_t *server, int status) {
+  listener_t *l = server->data;
+  nb_svc_ssn_t *s = l->svc;
+  conn_t *c = status == 0 ? conn_new(s) : NULL;
+  if (c == NULL || uv_tcp_init(s->d->loop, &c->acc) != 0) {
     free(c);
     return;
   }
-  c->sock_init[CLI] = true;
+  c->acc_init = true;
   c->busy = s->active >= s->limit;
   link_conn(s, c);
   s->c.accepted++;
-  if (uv_accept(server, (uv_stream_t *)&c->sock[CLI]) != 0 ||
-      s->n_conns > s->limit + SSN_ACCEPT_SLACK || s->stopping) {
+  if (uv_accept(server, (uv_stream_t *)&c->acc) != 0 ||
+      s->n_conns > s->limit + SSN_ACCEPT_SLACK || s->stopping ||
+      watch_client(c) != 0) {
     s->c.dropped_at_accept++;
     begin_close(c, false, NB_SSNSRV_END_ABORTED);
     return;
   }
-  c->connected[CLI] = true;
-  (void)uv_tcp_nodelay(&c->sock[CLI], 1);
   peer_of(c);
   c->timer_init = uv_timer_init(s->d->loop, &c->timer) == 0;
   (void)nb_ssnsrv_init(&c->eng, &s->ecfg, c->busy, now_ms(s));
@@ -665,6 +865,7 @@ static int ssn_start(void *self, nb_daemon_t *d) {
    * killed mid-transfer" test). Process-wide, as every TCP service needs
    * it. */
   (void)signal(SIGPIPE, SIG_IGN);
+  s->copy_only = getenv("NBTD_SESSION_COPY") != NULL;
   engine_config(s);
   s->enabled = true;
   log_routes(s);

@@ -155,7 +155,8 @@ static bool tap(void *arg, const uint8_t *pkt, size_t len, uint32_t src_ip,
            v == NB_NBNS_TRUNCATED || v == NB_NBNS_LIMIT);
 }
 
-/* ---- start ------------------------------------------------------------------ */
+/* ---- start ------------------------------------------------------------------
+ */
 
 static void engine_config(const nb_daemon_t *d, nb_nbns_config_t *ec) {
   const nb_config_t *c = d->cfg;
@@ -315,7 +316,8 @@ static void wins_close(void *self) {
   }
 }
 
-/* ---- reports ------------------------------------------------------------------ */
+/* ---- reports
+ * ------------------------------------------------------------------ */
 
 #define WINS_COUNTERS(XX)                                                      \
   XX(rx_packets)                                                               \
@@ -352,8 +354,8 @@ static void report_text(const nb_svc_wins_t *w, nb_sbuf_t *out) {
                    nb_nbns_verdict_name((nb_nbns_verdict_t)v),
                    (unsigned long long)c->verdict[v]);
   }
-  nb_sbuf_printf(out, "wins.names %zu\nwins.journal %zu\n",
-                 nb_nbns_count(w->e), nb_nbns_journal_len(w->e));
+  nb_sbuf_printf(out, "wins.names %zu\nwins.journal %zu\n", nb_nbns_count(w->e),
+                 nb_nbns_journal_len(w->e));
   nb_sbuf_printf(out, "wins.db.commits %llu\nwins.db.rows %llu\n",
                  (unsigned long long)w->db_commits,
                  (unsigned long long)w->db_rows);
@@ -376,18 +378,16 @@ static void report_json(const nb_svc_wins_t *w, nb_sbuf_t *out) {
                    nb_nbns_verdict_name((nb_nbns_verdict_t)v),
                    (unsigned long long)c->verdict[v]);
   }
-  nb_sbuf_printf(out,
-                 "},\"names\":%zu,\"journal\":%zu,\"db\":{\"commits\":%llu,"
-                 "\"rows\":%llu,\"errors\":%llu,\"loaded\":%llu}}",
-                 nb_nbns_count(w->e), nb_nbns_journal_len(w->e),
-                 (unsigned long long)w->db_commits,
-                 (unsigned long long)w->db_rows,
-                 (unsigned long long)w->db_errors,
-                 (unsigned long long)w->loaded);
+  nb_sbuf_printf(
+      out,
+      "},\"names\":%zu,\"journal\":%zu,\"db\":{\"commits\":%llu,"
+      "\"rows\":%llu,\"errors\":%llu,\"loaded\":%llu}}",
+      nb_nbns_count(w->e), nb_nbns_journal_len(w->e),
+      (unsigned long long)w->db_commits, (unsigned long long)w->db_rows,
+      (unsigned long long)w->db_errors, (unsigned long long)w->loaded);
 }
 
-static void wins_report(const void *self, nb_sbuf_t *out,
-                        nb_report_fmt_t fmt) {
+static void wins_report(const void *self, nb_sbuf_t *out, nb_report_fmt_t fmt) {
   const nb_svc_wins_t *w = self;
   if (w->e == NULL) {
     nb_sbuf_printf(out, "%s", fmt == NB_REPORT_JSON ? "null" : "");

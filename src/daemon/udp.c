@@ -188,6 +188,65 @@ bool nb_udp_out_idle(const nb_udp_out_t *out) {
   return out->n == 0 && uv_udp_get_send_queue_count(out->handle) == 0;
 }
 
+/* ---- direct reading -------------------------------------------------- */
+
+static struct {
+  bool init;
+  struct mmsghdr msgs[NB_UDP_RX_BATCH];
+  struct iovec iov[NB_UDP_RX_BATCH];
+  struct sockaddr_storage from[NB_UDP_RX_BATCH];
+  uint8_t data[NB_UDP_RX_BATCH][NB_UDP_RX_SLOT];
+} rx;
+
+static void rx_reset(void) {
+  for (size_t i = 0; i < NB_UDP_RX_BATCH; i++) {
+    if (!rx.init) {
+      rx.iov[i].iov_base = rx.data[i];
+      rx.iov[i].iov_len = NB_UDP_RX_SLOT;
+      rx.msgs[i].msg_hdr.msg_iov = &rx.iov[i];
+      rx.msgs[i].msg_hdr.msg_iovlen = 1;
+      rx.msgs[i].msg_hdr.msg_name = &rx.from[i];
+    }
+    /* the kernel writes these back */
+    rx.msgs[i].msg_hdr.msg_namelen = sizeof rx.from[i];
+    rx.msgs[i].msg_hdr.msg_flags = 0;
+  }
+  rx.init = true;
+}
+
+/* One recvmmsg(); the number of datagrams read, or -1 (errno). */
+static int rx_batch(uv_os_fd_t fd, nb_udp_counters_t *c, nb_udp_rx_fn fn,
+                    void *ctx) {
+  int n;
+  rx_reset();
+  do {
+    n = recvmmsg(fd, rx.msgs, NB_UDP_RX_BATCH, MSG_DONTWAIT, NULL);
+  } while (n < 0 && errno == EINTR);
+  for (int i = 0; i < n; i++) {
+    const struct msghdr *h = &rx.msgs[i].msg_hdr;
+    if ((h->msg_flags & MSG_TRUNC) != 0) {
+      c->rx_truncated++;
+      continue;
+    }
+    fn(ctx, rx.data[i], rx.msgs[i].msg_len,
+       (const struct sockaddr *)(const void *)&rx.from[i]);
+  }
+  return n;
+}
+
+void nb_udp_read(uv_os_fd_t fd, nb_udp_counters_t *c, nb_udp_rx_fn fn,
+                 void *ctx) {
+  for (int round = 0; round < NB_UDP_RX_ROUNDS; round++) {
+    int n = rx_batch(fd, c, fn, ctx);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      c->rx_errors++;
+    }
+    if (n < NB_UDP_RX_BATCH) {
+      return; /* drained (or failed): wait for the next wake-up */
+    }
+  }
+}
+
 bool nb_udp_peer(const struct sockaddr *addr, uint32_t *ip, uint16_t *port) {
   if (addr == NULL || addr->sa_family != AF_INET) {
     return false;

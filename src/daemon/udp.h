@@ -80,6 +80,23 @@ void nb_udp_out_flush(nb_udp_out_t *out);
 /* True when nothing is waiting, here or in libuv's queue. */
 bool nb_udp_out_idle(const nb_udp_out_t *out);
 
+/* Direct reading, for a socket whose readiness the caller watches itself
+ * (a uv_poll_t on a dup() of the socket's descriptor): one recvmmsg() of
+ * up to NB_UDP_RX_BATCH datagrams, another only while batches come back
+ * full (at most NB_UDP_RX_ROUNDS), so a drained socket costs no extra
+ * EAGAIN call per wake-up as libuv's read loop does; epoll is
+ * level-triggered, so what arrives meanwhile wakes the loop again. Each
+ * datagram goes to `fn` (`data` valid during the call only); longer ones
+ * than NB_UDP_RX_SLOT are counted as rx_truncated and skipped, read errors
+ * as rx_errors. One process-wide buffer: not reentrant. */
+#define NB_UDP_RX_BATCH 64
+#define NB_UDP_RX_ROUNDS 4
+#define NB_UDP_RX_SLOT 4096
+typedef void (*nb_udp_rx_fn)(void *ctx, const uint8_t *data, size_t len,
+                             const struct sockaddr *from);
+void nb_udp_read(uv_os_fd_t fd, nb_udp_counters_t *counters, nb_udp_rx_fn fn,
+                 void *ctx);
+
 /* The sender of a received datagram, host order; false if not IPv4. */
 bool nb_udp_peer(const struct sockaddr *addr, uint32_t *ip, uint16_t *port);
 

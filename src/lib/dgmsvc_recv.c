@@ -11,6 +11,19 @@
 
 #include "dgmsvc_int.h"
 
+/* Only a unicast node address gets an answer: never 0.0.0.0, a
+ * broadcast (limited or one of our subnets'), a multicast group or port
+ * 0, whatever a packet claims to come from. */
+static bool answerable(const nb_dgmsvc_t *e, uint32_t ip, uint16_t port) {
+  if (ip == 0 || ip == UINT32_MAX || (ip >> 28) == 0xE || port == 0)
+    return false;
+  for (size_t i = 0; i < e->cfg.n_ifaces; i++) {
+    if (ip == nb_dgs_bcast(e, i) && ip != e->cfg.ifaces[i].ip)
+      return false;
+  }
+  return true;
+}
+
 /* RFC 1002 4.4.3: DATAGRAM ERROR to the UDP source of a datagram we
  * received by unicast, FIRST and MORE clear, our address and port in the
  * header, DGM_ID echoed so the sender can match it. Only when the
@@ -21,7 +34,7 @@ static void send_error(nb_dgmsvc_t *e, uint16_t dgm_id, uint32_t hdr_ip,
   nb_wr_t w;
   if (!e->cfg.send_errors)
     return;
-  if (hdr_ip != src) {
+  if (hdr_ip != src || !answerable(e, src, port)) {
     e->ctr.errors_not_sent++;
     return;
   }
@@ -171,7 +184,8 @@ static nb_dgmsvc_drop_t deliver(nb_dgmsvc_t *e, const nb_dgm_msg_t *d,
  * (RFC 1002 5.3.4: no reassembly), by broadcast on each of its subnets. */
 static void nbdd_relay(nb_dgmsvc_t *e, const uint8_t *pkt, size_t len,
                        uint32_t src) {
-  if (nb_dgs_is_own_ip(e, src) || len > NB_DGMSVC_OUT_MAX)
+  if (nb_dgs_is_own_ip(e, src) || len > NB_DGMSVC_OUT_MAX ||
+      !answerable(e, src, 138))
     return;
   if (!nb_dgs_rl_take(e, src)) {
     e->ctr.rate_limited++;
@@ -214,7 +228,7 @@ static nb_dgmsvc_drop_t on_query_request(nb_dgmsvc_t *e, uint32_t src,
   nb_wr_t w;
   if (!e->cfg.nbdd_role)
     return NB_DGMSVC_DROP_NOT_NBDD;
-  if (bcast)
+  if (bcast || !answerable(e, src, port))
     return NB_DGMSVC_DROP_QUERY_BROADCAST; /* asked by unicast, 17.3 */
   if (!nb_dgs_rl_take(e, src)) {
     e->ctr.rate_limited++;

@@ -357,8 +357,7 @@ bool nb_nbs_journal_room(const nb_nbns_t *e, uint32_t n) {
 }
 
 static void journal_append(nb_nbns_t *e, const nb_name_t *name) {
-  nb_nbs_jent_t *j =
-      &e->journal[(e->j_head + e->j_count) % e->cfg.max_journal];
+  nb_nbs_jent_t *j = &e->journal[(e->j_head + e->j_count) % e->cfg.max_journal];
   j->seq = ++e->seq;
   j->name = *name;
   e->j_count++;
@@ -545,11 +544,14 @@ static bool record_ok(const nb_nbns_record_t *rec) {
          rec->name.scope[rec->name.scope_len] == '\0';
 }
 
-/* Fill `r` with the members of `rec` not expired at e->now. */
-static bool fill(nb_nbns_t *e, nb_nbs_rec_t *r, const nb_nbns_record_t *rec) {
+/* Fill `r` with the members of `rec` (those expired at e->now too when
+ * `expired`). */
+static bool fill(nb_nbns_t *e, nb_nbs_rec_t *r, const nb_nbns_record_t *rec,
+                 bool expired) {
   for (size_t i = 0; i < rec->n_members; i++) {
     const nb_nbns_member_t *m = &rec->members[i];
-    if (m->expire_ms <= e->now || nb_nbs_member(e, r, m->ip) != NULL)
+    if ((!expired && m->expire_ms <= e->now) ||
+        nb_nbs_member(e, r, m->ip) != NULL)
       continue;
     uint16_t f = (uint16_t)((m->nb_flags & NB_NS_NB_ONT_MASK) |
                             (rec->group ? NB_NS_NB_G : 0));
@@ -569,7 +571,10 @@ nb_err_t nb_nbns_load(nb_nbns_t *e, const nb_nbns_record_t *rec,
   nb_nbs_rec_t *r = nb_nbs_create(e, &rec->name, rec->group);
   if (r == NULL)
     return NB_ELIMIT;
-  bool ok = fill(e, r, rec);
+  /* Expired members are loaded too: they are answered as absent, and the
+   * sweep removes them from the table and their rows from the store (a
+   * row left out here would stay in the store for ever). */
+  bool ok = fill(e, r, rec, true);
   if (r->n_members == 0)
     nb_nbs_destroy(e, r);
   return ok ? NB_OK : NB_ELIMIT;
@@ -592,8 +597,8 @@ nb_err_t nb_nbns_add_static(nb_nbns_t *e, const nb_name_t *name, bool group,
   if (r == NULL && (r = nb_nbs_create(e, name, group)) == NULL)
     return NB_ELIMIT;
   r->is_static = !group;
-  uint16_t f = (uint16_t)((nb_flags & NB_NS_NB_ONT_MASK) |
-                          (group ? NB_NS_NB_G : 0));
+  uint16_t f =
+      (uint16_t)((nb_flags & NB_NS_NB_ONT_MASK) | (group ? NB_NS_NB_G : 0));
   for (size_t i = 0; i < n_ips; i++) {
     nb_nbs_remove_member(e, r, ips[i]);
     if (!nb_nbs_add_member(e, r, ips[i], f, NB_NBNS_NEVER, true))
@@ -622,7 +627,7 @@ nb_err_t nb_nbns_put(nb_nbns_t *e, const nb_nbns_record_t *rec,
   r = nb_nbs_create(e, &rec->name, rec->group);
   if (r == NULL)
     return NB_ELIMIT;
-  bool ok = fill(e, r, rec);
+  bool ok = fill(e, r, rec, false);
   nb_nbs_touch(e, r, &rec->name);
   if (r->n_members == 0)
     nb_nbs_destroy(e, r);
@@ -669,7 +674,8 @@ bool nb_nbns_iter(const nb_nbns_t *e, uint32_t *cursor, nb_nbns_record_t *out) {
   return false;
 }
 
-/* ---- accessors ------------------------------------------------------------ */
+/* ---- accessors ------------------------------------------------------------
+ */
 
 const nb_nbns_counters_t *nb_nbns_counters(const nb_nbns_t *e) {
   return &e->ctr;
@@ -695,5 +701,5 @@ const char *nb_nbns_verdict_name(nb_nbns_verdict_t v) {
 
 const char *nb_nbns_verdict_str(nb_nbns_verdict_t v) {
   return (unsigned)v < NB_NBNS_VERDICT__COUNT ? verdict_msgs[v]
-                                               : "unknown verdict";
+                                              : "unknown verdict";
 }

@@ -69,7 +69,8 @@ static uint64_t get_be(const uint8_t *p, size_t n) {
   return v;
 }
 
-/* ---- the store ------------------------------------------------------------ */
+/* ---- the store ------------------------------------------------------------
+ */
 
 static nb_err_t step_done(nb_nbns_sqlite_t *d, sqlite3_stmt *st) {
   int rc = sqlite3_step(st);
@@ -182,7 +183,8 @@ nb_nbns_store_t nb_nbns_sqlite_store(nb_nbns_sqlite_t *db) {
   return s;
 }
 
-/* ---- open and close --------------------------------------------------------- */
+/* ---- open and close ---------------------------------------------------------
+ */
 
 static int take_lock(const char *path, unsigned flags, char *err, size_t cap) {
   char lock[4096];
@@ -215,7 +217,7 @@ static int prepare(nb_nbns_sqlite_t *d) {
       "BEGIN IMMEDIATE",
       "COMMIT",
       "ROLLBACK"};
-  sqlite3_stmt **out[] = {&d->put,  &d->del,    &d->load,
+  sqlite3_stmt **out[] = {&d->put,   &d->del,    &d->load,
                           &d->begin, &d->commit, &d->rollback};
   for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
     if (sqlite3_prepare_v2(d->db, sql[i], -1, out[i], NULL) != SQLITE_OK)
@@ -230,8 +232,8 @@ static int configure(nb_nbns_sqlite_t *d, bool readonly) {
     return 0;
   /* WAL + FULL: a COMMIT returns after the WAL is fsync()ed. */
   return sqlite3_exec(d->db,
-                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
-                      NULL, NULL, NULL) == SQLITE_OK &&
+                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL,
+                      NULL, NULL) == SQLITE_OK &&
                  sqlite3_exec(d->db, schema, NULL, NULL, NULL) == SQLITE_OK
              ? 0
              : -1;
@@ -240,8 +242,8 @@ static int configure(nb_nbns_sqlite_t *d, bool readonly) {
 static int check_schema(nb_nbns_sqlite_t *d) {
   sqlite3_stmt *st = NULL;
   int version = -1;
-  if (sqlite3_prepare_v2(d->db, "SELECT value FROM meta WHERE key='schema'",
-                         -1, &st, NULL) == SQLITE_OK &&
+  if (sqlite3_prepare_v2(d->db, "SELECT value FROM meta WHERE key='schema'", -1,
+                         &st, NULL) == SQLITE_OK &&
       sqlite3_step(st) == SQLITE_ROW)
     version = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
@@ -268,8 +270,8 @@ nb_err_t nb_nbns_sqlite_open(const char *path, unsigned flags,
       return e;
     }
   }
-  int oflags = ro ? SQLITE_OPEN_READONLY
-                  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int oflags =
+      ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   const char *why = NULL;
   if (sqlite3_open_v2(path, &d->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) !=
           SQLITE_OK ||

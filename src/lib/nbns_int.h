@@ -35,8 +35,8 @@ typedef struct nb_nbs_rec {
   uint8_t n_members;
   bool used;
   bool group;
-  bool is_static; /* a static unique name: nobody else may hold it */
-  bool dirty;     /* a journal entry for it is not pulled yet */
+  bool is_static;    /* a static unique name: nobody else may hold it */
+  bool dirty;        /* a journal entry for it is not pulled yet */
   uint64_t last_seq; /* journal seq covering its latest change; 0 = none */
 } nb_nbs_rec_t;
 
@@ -50,7 +50,7 @@ typedef struct nb_nbs_req {
   bool group;
   bool multihomed;
   bool refresh;
-  uint8_t rounds; /* challenges already made for it */
+  uint8_t rounds;    /* challenges already made for it */
   uint16_t nb_flags; /* of the first entry (echoed in the response) */
   uint32_t src_ip;
   uint16_t src_port;

@@ -27,7 +27,8 @@ static nb_nbns_verdict_t parse_verdict(nb_err_t err) {
   }
 }
 
-/* ---- requests with an NB record -------------------------------------------- */
+/* ---- requests with an NB record --------------------------------------------
+ */
 
 static void read_ttl(nb_nbns_t *e, uint32_t proposed, nb_nbs_req_t *q) {
   q->ttl_s = nb_nbns_grant_ttl(&e->cfg, proposed);
@@ -131,7 +132,8 @@ static nb_nbns_verdict_t on_release(nb_nbns_t *e, const nb_ns_msg_t *m,
   return nb_nbs_release(e, &q);
 }
 
-/* ---- queries (RFC 1002 5.1.4.1 NAME QUERY REQUEST) ------------------------- */
+/* ---- queries (RFC 1002 5.1.4.1 NAME QUERY REQUEST) -------------------------
+ */
 
 /* The TTL of a positive answer: the remaining lifetime of the longest-
  * lived member (static members: ttl_infinite_s), at least 1 s. */
@@ -197,7 +199,8 @@ static nb_nbns_verdict_t on_query(nb_nbns_t *e, const nb_ns_msg_t *m,
   return answer(e, m, nb_nbs_find(e, &m->qd[0].qname.name), src, port);
 }
 
-/* ---- intake ------------------------------------------------------------------ */
+/* ---- intake
+ * ------------------------------------------------------------------ */
 
 static nb_nbns_verdict_t on_request(nb_nbns_t *e, const nb_ns_msg_t *m,
                                     uint32_t src, uint16_t port, bool bcast) {

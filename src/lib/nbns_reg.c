@@ -30,7 +30,8 @@
 
 #include "nbns_int.h"
 
-/* ---- responses ------------------------------------------------------------ */
+/* ---- responses ------------------------------------------------------------
+ */
 
 static uint32_t wack_ttl(const nb_nbns_t *e) {
   if (e->cfg.wack_ttl_s != 0)
@@ -76,8 +77,8 @@ static void send_wack(nb_nbns_t *e, const nb_nbs_req_t *q) {
     e->ctr.wacks++;
 }
 
-static bool release_response(nb_nbns_t *e, const nb_nbs_req_t *q,
-                             uint8_t rcode, uint64_t need_seq) {
+static bool release_response(nb_nbns_t *e, const nb_nbs_req_t *q, uint8_t rcode,
+                             uint64_t need_seq) {
   /* RFC 1002 4.2.10/4.2.11: RDATA echoes the request's NB entry. */
   nb_ns_build_args_t a;
   memset(&a, 0, sizeof a);
@@ -199,6 +200,20 @@ static nb_nbns_verdict_t renew(nb_nbns_t *e, nb_nbs_rec_t *r,
   return NB_NBNS_HANDLED;
 }
 
+static void drop_others(nb_nbns_t *e, nb_nbs_rec_t *r, const nb_nbs_req_t *q) {
+  uint32_t i = r->members;
+  while (i != NB_NBS_NIL) {
+    const nb_nbs_slot_t *s = &e->slots[i];
+    uint32_t ip = s->ip;
+    bool keep = false;
+    i = s->next;
+    for (size_t k = 0; k < q->n_addrs && !keep; k++)
+      keep = q->addrs[k] == ip;
+    if (!keep)
+      nb_nbs_remove_member(e, r, ip);
+  }
+}
+
 static bool all_members(const nb_nbns_t *e, const nb_nbs_rec_t *r,
                         const nb_nbs_req_t *q) {
   for (size_t i = 0; i < q->n_addrs; i++) {
@@ -227,8 +242,7 @@ static void send_challenge(nb_nbns_t *e, nb_nbs_chal_t *c) {
   a.name = &c->req.name;
   a.raw_flags = true;
   a.flags_word = 0x0000;
-  if (nb_nbs_send(e, NB_NS_KIND_QUERY_REQUEST, &a, c->owner_ip, e->cfg.port,
-                  0))
+  if (nb_nbs_send(e, NB_NS_KIND_QUERY_REQUEST, &a, c->owner_ip, e->cfg.port, 0))
     e->ctr.challenge_queries++;
   c->tries++;
   c->deadline = e->now + e->cfg.challenge_retry_ms;
@@ -271,7 +285,8 @@ static nb_nbns_verdict_t challenge(nb_nbns_t *e, const nb_nbs_rec_t *r,
   return NB_NBNS_HANDLED;
 }
 
-/* ---- registration ---------------------------------------------------------- */
+/* ---- registration ----------------------------------------------------------
+ */
 
 static nb_nbns_verdict_t on_unique(nb_nbns_t *e, nb_nbs_rec_t *r,
                                    const nb_nbs_req_t *q) {
@@ -281,7 +296,10 @@ static nb_nbns_verdict_t on_unique(nb_nbns_t *e, nb_nbs_rec_t *r,
         nb_nbs_reg_response(e, q, NB_NS_RCODE_ACT_ERR, 0);
         return NB_NBNS_HANDLED;
       }
-      r->group = q->group; /* the owner itself changes the kind */
+      /* The owner itself changes the kind: the name becomes what this
+       * request says, with only its addresses (members keep one kind). */
+      drop_others(e, r, q);
+      r->group = q->group;
     }
     return renew(e, r, q);
   }
@@ -322,7 +340,8 @@ nb_nbns_verdict_t nb_nbs_register(nb_nbns_t *e, nb_nbs_req_t *q) {
   return on_unique(e, r, q);
 }
 
-/* ---- challenge outcomes ------------------------------------------------------ */
+/* ---- challenge outcomes
+ * ------------------------------------------------------ */
 
 static void finish(nb_nbns_t *e, nb_nbs_chal_t *c) {
   c->used = false;
@@ -396,7 +415,8 @@ nb_nbns_verdict_t nb_nbs_challenge_answer(nb_nbns_t *e, const nb_ns_msg_t *m,
   }
   const nb_ns_rr_t *rr = nb_ns_answer(m, 0);
   if (m->kind != NB_NS_KIND_POS_QUERY_RESPONSE || rr == NULL ||
-      rr->rrtype != NB_NS_TYPE_NB || !nb_name_equal(&rr->rrname.name, &c->req.name))
+      rr->rrtype != NB_NS_TYPE_NB ||
+      !nb_name_equal(&rr->rrname.name, &c->req.name))
     return NB_NBNS_MISMATCH;
   owner_kept(e, c, rr);
   return NB_NBNS_HANDLED;
@@ -438,7 +458,8 @@ bool nb_nbs_challenge_retransmit(nb_nbns_t *e, const nb_nbs_req_t *q) {
   return false;
 }
 
-/* ---- release (RFC 1002 5.1.4.1 NAME RELEASE REQUEST) ------------------------ */
+/* ---- release (RFC 1002 5.1.4.1 NAME RELEASE REQUEST) ------------------------
+ */
 
 nb_nbns_verdict_t nb_nbs_release(nb_nbns_t *e, const nb_nbs_req_t *q) {
   if (!nb_nbs_journal_room(e, 2) || !nb_nbs_out_room(e, 1))

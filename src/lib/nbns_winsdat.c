@@ -13,7 +13,13 @@
  * permanent. Every token with a '.' is an address. FLAGS: nmbd's nb_flags
  * byte in hex (0x80 group, 0x60 ONT, 0x04 active, 0x02 permanent), then R
  * (registered) or S (nmbd's own name: skipped, as nmbd skips it). As nmbd,
- * a record with less than 60 s to live is not imported. */
+ * a record with less than 60 s to live is not imported.
+ *
+ * What a real nmbd 4.17 writes (tests/wins/golden/nmbd-wins.dat): its own
+ * names as R records with the permanent bit (0x66R), and its workgroup
+ * names with the address 0.0.0.0. Neither is imported: nbtd's own names
+ * come from its configuration (static entries), and 0.0.0.0 is no
+ * member's address. */
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +31,7 @@
 #define WINSDAT_GROUP 0x80u
 #define WINSDAT_ONT 0x60u
 #define WINSDAT_ACTIVE 0x04u
+#define WINSDAT_PERMANENT_FLAG 0x02u /* nmbd's NB_PERM: its own names */
 
 typedef struct tok {
   size_t start; /* column of the first byte (quotes included) */
@@ -124,8 +131,8 @@ static nb_err_t parse_name(const tok_t *t, const char *scope,
   return NB_OK;
 }
 
-static nb_err_t parse_flags(const tok_t *t, nb_nbns_record_t *out,
-                            bool *self, nb_diag_t *diag) {
+static nb_err_t parse_flags(const tok_t *t, nb_nbns_record_t *out, bool *self,
+                            nb_diag_t *diag) {
   size_t len = t->len;
   char last = len > 0 ? t->text[len - 1] : '\0';
   uint32_t flags = 0;
@@ -134,9 +141,10 @@ static nb_err_t parse_flags(const tok_t *t, nb_nbns_record_t *out,
     len--;
   if (!parse_hex(t->text, len, 0xff, &flags))
     return bad(diag, t->start, "flags not hex 00..ff");
+  *self = *self || (flags & WINSDAT_PERMANENT_FLAG) != 0;
   out->group = (flags & WINSDAT_GROUP) != 0;
-  uint16_t nb = (uint16_t)(((flags & WINSDAT_ONT) << 8) |
-                           (out->group ? NB_NS_NB_G : 0));
+  uint16_t nb =
+      (uint16_t)(((flags & WINSDAT_ONT) << 8) | (out->group ? NB_NS_NB_G : 0));
   for (size_t i = 0; i < out->n_members; i++)
     out->members[i].nb_flags = nb;
   return NB_OK;
@@ -168,6 +176,8 @@ static nb_err_t parse_members(const tok_t *t, int n, int64_t death,
       return bad(diag, t[i].start, "not an IPv4 address");
     if (out->n_members >= NB_NBNS_MAX_ADDRS)
       return bad(diag, t[i].start, "more than 25 addresses");
+    if (ip == 0)
+      continue; /* nmbd's own group names: 0.0.0.0 */
     out->members[out->n_members].ip = ip;
     out->members[out->n_members].expire_ms = expire;
     out->n_members++;
@@ -202,12 +212,13 @@ nb_err_t nb_nbns_winsdat_parse_line(const char *line, size_t len,
   err = parse_members(t, n, death, now_unix_ms, now_ms, out, diag);
   if (err == NB_OK)
     err = parse_flags(&t[n - 1], out, &self, diag);
-  return err == NB_OK && self ? NB_ENOTFOUND : err;
+  if (err == NB_OK && (self || out->n_members == 0))
+    return NB_ENOTFOUND; /* the server's own name, or no usable address */
+  return err;
 }
 
-size_t nb_nbns_winsdat_format(const nb_nbns_record_t *rec,
-                              uint64_t now_unix_ms, uint64_t now_ms, char *buf,
-                              size_t cap) {
+size_t nb_nbns_winsdat_format(const nb_nbns_record_t *rec, uint64_t now_unix_ms,
+                              uint64_t now_ms, char *buf, size_t cap) {
   char name[NB_NAME_CHARS + 1];
   size_t nlen = NB_NAME_CHARS;
   uint64_t latest = 0;

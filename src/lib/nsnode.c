@@ -469,7 +469,7 @@ static nb_nsnode_drop_t on_request(nb_nsnode_t *n, const nb_ns_msg_t *m,
   case NB_NS_KIND_OVERWRITE_REQUEST:
     return nb_nsn_on_registration(n, m, src, port);
   case NB_NS_KIND_RELEASE_REQUEST:
-    return nb_nsn_on_release(n, m, src, bcast);
+    return nb_nsn_on_release(n, m, src, port, bcast);
   default:
     /* refresh and multi-homed requests are for an NBNS */
     return NB_NSNODE_DROP_UNSUPPORTED;
@@ -544,12 +544,12 @@ static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
 uint64_t nb_nsnode_next_deadline(const nb_nsnode_t *n) {
   uint64_t t = NB_NSN_NEVER;
-  for (uint32_t i = 0; i < n->cfg.max_names; i++) {
+  for (uint32_t i = 0; i < n->names_hi; i++) {
     const nb_nsn_name_t *e = &n->names[i];
     if (e->used)
       t = min64(t, min64(e->tx.deadline, e->refresh_at));
   }
-  for (uint32_t i = 0; i < n->cfg.max_pending; i++) {
+  for (uint32_t i = 0; i < n->reqs_hi; i++) {
     const nb_nsn_req_t *q = &n->reqs[i];
     if (q->used)
       t = min64(t, min64(q->tx.deadline, q->hard_deadline));
@@ -559,12 +559,12 @@ uint64_t nb_nsnode_next_deadline(const nb_nsnode_t *n) {
 
 void nb_nsnode_on_timer(nb_nsnode_t *n, uint64_t now_ms) {
   set_now(n, now_ms);
-  for (uint32_t i = 0; i < n->cfg.max_names; i++) {
+  for (uint32_t i = 0; i < n->names_hi; i++) {
     nb_nsn_name_t *e = &n->names[i];
     if (e->used && (e->tx.deadline <= n->now || e->refresh_at <= n->now))
       nb_nsn_name_timer(n, e);
   }
-  for (uint32_t i = 0; i < n->cfg.max_pending; i++) {
+  for (uint32_t i = 0; i < n->reqs_hi; i++) {
     nb_nsn_req_t *q = &n->reqs[i];
     if (q->used && (q->tx.deadline <= n->now || q->hard_deadline <= n->now))
       nb_nsn_req_timer(n, q);
@@ -586,7 +586,7 @@ void nb_nsnode_shutdown(nb_nsnode_t *n, uint64_t now_ms) {
 bool nb_nsnode_done(const nb_nsnode_t *n) {
   if (!n->shut_down || n->out_count != 0)
     return false;
-  for (uint32_t i = 0; i < n->cfg.max_names; i++) {
+  for (uint32_t i = 0; i < n->names_hi; i++) {
     if (n->names[i].used)
       return false;
   }

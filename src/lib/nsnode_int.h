@@ -137,6 +137,10 @@ struct nb_nsnode {
   nb_ns_msg_t msg; /* parse scratch (about 5 KiB) */
   nb_nsn_name_t *names;
   nb_nsn_req_t *reqs;
+  /* Slots ever used: names[0, names_hi) and reqs[0, reqs_hi). Allocation
+   * takes the first free slot, so the scans that look for used entries on
+   * every packet stop here instead of at the configured caps. */
+  uint32_t names_hi, reqs_hi;
   nb_nsn_cache_t *cache;
   nb_nsn_out_t *outq;
   uint32_t out_head, out_count;
@@ -190,7 +194,7 @@ nb_nsnode_drop_t nb_nsn_on_status(nb_nsnode_t *n, const nb_ns_msg_t *m,
 nb_nsnode_drop_t nb_nsn_on_registration(nb_nsnode_t *n, const nb_ns_msg_t *m,
                                         uint32_t src, uint16_t port);
 nb_nsnode_drop_t nb_nsn_on_release(nb_nsnode_t *n, const nb_ns_msg_t *m,
-                                   uint32_t src, bool bcast);
+                                   uint32_t src, uint16_t port, bool bcast);
 nb_nsnode_drop_t nb_nsn_on_conflict_demand(nb_nsnode_t *n, const nb_ns_msg_t *m,
                                            uint32_t src);
 /* A response whose transaction ID is an own name's. */

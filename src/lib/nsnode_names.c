@@ -15,7 +15,7 @@
  */
 
 nb_nsn_name_t *nb_nsn_name_find(nb_nsnode_t *n, const nb_name_t *name) {
-  for (uint32_t i = 0; i < n->cfg.max_names; i++) {
+  for (uint32_t i = 0; i < n->names_hi; i++) {
     nb_nsn_name_t *e = &n->names[i];
     if (e->used && nb_name_equal(&e->name, name))
       return e;
@@ -24,7 +24,7 @@ nb_nsn_name_t *nb_nsn_name_find(nb_nsnode_t *n, const nb_name_t *name) {
 }
 
 nb_nsn_name_t *nb_nsn_name_by_trn(nb_nsnode_t *n, uint16_t trn_id) {
-  for (uint32_t i = 0; i < n->cfg.max_names; i++) {
+  for (uint32_t i = 0; i < n->names_hi; i++) {
     nb_nsn_name_t *e = &n->names[i];
     if (e->used && e->phase != NB_NSN_PH_NONE && e->tx.trn_id == trn_id)
       return e;
@@ -34,8 +34,11 @@ nb_nsn_name_t *nb_nsn_name_by_trn(nb_nsnode_t *n, uint16_t trn_id) {
 
 static nb_nsn_name_t *name_alloc(nb_nsnode_t *n) {
   for (uint32_t i = 0; i < n->cfg.max_names; i++) {
-    if (!n->names[i].used)
+    if (!n->names[i].used) {
+      if (i >= n->names_hi)
+        n->names_hi = i + 1;
       return &n->names[i];
+    }
   }
   return NULL;
 }
@@ -511,7 +514,9 @@ nb_nsnode_drop_t nb_nsn_on_query(nb_nsnode_t *n, const nb_ns_msg_t *m,
                                  uint32_t src, uint16_t port, bool bcast) {
   if (m->qdcount < 1)
     return NB_NSNODE_DROP_INCOMPLETE;
-  if (m->qd[0].qtype != NB_NS_TYPE_NB) /* like nmbd: QCLASS unchecked */
+  /* RFC 1002 4.2.12: QUESTION_TYPE NB, QUESTION_CLASS IN. nmbd never looks
+   * at the class and answers any; another class is not a NAME QUERY. */
+  if (m->qd[0].qtype != NB_NS_TYPE_NB || m->qd[0].qclass != NB_NS_CLASS_IN)
     return NB_NSNODE_DROP_UNSUPPORTED;
   const nb_nsn_name_t *e = active_name(n, &m->qd[0].qname.name);
   if (e != NULL)
@@ -575,7 +580,7 @@ static uint16_t name_flags_of(const nb_nsnode_t *n, const nb_nsn_name_t *e) {
 static size_t status_list(nb_nsnode_t *n, const nb_name_t *q,
                           nb_ns_nbstat_entry_t *out, size_t cap) {
   size_t count = 0;
-  for (uint32_t i = 0; i < n->cfg.max_names; i++) {
+  for (uint32_t i = 0; i < n->names_hi; i++) {
     const nb_nsn_name_t *e = &n->names[i];
     if (!e->used || e->state == NB_NSNODE_NAME_REGISTERING ||
         !same_scope(&e->name, q))
@@ -629,6 +634,8 @@ nb_nsnode_drop_t nb_nsn_on_status(nb_nsnode_t *n, const nb_ns_msg_t *m,
                                   uint32_t src, uint16_t port) {
   if (m->qdcount < 1)
     return NB_NSNODE_DROP_INCOMPLETE;
+  if (m->qd[0].qclass != NB_NS_CLASS_IN) /* RFC 1002 4.2.17 */
+    return NB_NSNODE_DROP_UNSUPPORTED;
   const nb_name_t *q = &m->qd[0].qname.name;
   /* Answered only for a name we hold, or `*` (RFC 1002 5.1.2.5, 5.1.3.5);
    * the seed answered for any name. */
@@ -702,7 +709,7 @@ nb_nsnode_drop_t nb_nsn_on_registration(nb_nsnode_t *n, const nb_ns_msg_t *m,
 }
 
 nb_nsnode_drop_t nb_nsn_on_release(nb_nsnode_t *n, const nb_ns_msg_t *m,
-                                   uint32_t src, bool bcast) {
+                                   uint32_t src, uint16_t port, bool bcast) {
   if (m->qdcount < 1)
     return NB_NSNODE_DROP_INCOMPLETE;
   const nb_name_t *q = &m->qd[0].qname.name;
@@ -714,9 +721,18 @@ nb_nsnode_drop_t nb_nsn_on_release(nb_nsnode_t *n, const nb_ns_msg_t *m,
    * with a NAME RELEASE REQUEST; nobody else may. */
   if (bcast || n->cfg.node_type == NB_NSNODE_TYPE_B || !nb_nsn_is_nbns(n, src))
     return NB_NSNODE_DROP_RELEASE_IGNORED;
-  if (e->state == NB_NSNODE_NAME_RELEASING)
-    return NB_NSNODE_DROP_NONE; /* already going */
-  name_removed(n, e, NB_NSNODE_REMOVED_NBNS);
+  /* RFC 1001 15.5.3: the node answers with a POSITIVE NAME RELEASE
+   * RESPONSE (4.2.10), to the request's address and port; the NBNS may
+   * otherwise retransmit (15.1.7 item 2 asks for "a timely response"). */
+  nb_ns_build_args_t a;
+  memset(&a, 0, sizeof a);
+  a.trn_id = m->hdr.trn_id;
+  a.name = q;
+  a.nb_flags = nb_flags_of(n, e);
+  a.addr = own_addr_for(n, src);
+  nb_nsn_send(n, NB_NS_KIND_POS_RELEASE_RESPONSE, &a, src, port, false, a.addr);
+  if (e->state != NB_NSNODE_NAME_RELEASING) /* else already going */
+    name_removed(n, e, NB_NSNODE_REMOVED_NBNS);
   return NB_NSNODE_DROP_NONE;
 }
 
@@ -791,7 +807,7 @@ nb_err_t nb_nsnode_remove_name(nb_nsnode_t *n, const nb_name_t *name,
 }
 
 void nb_nsn_names_shutdown(nb_nsnode_t *n) {
-  for (uint32_t i = 0; i < n->cfg.max_names; i++) {
+  for (uint32_t i = 0; i < n->names_hi; i++) {
     nb_nsn_name_t *e = &n->names[i];
     if (!e->used || e->state == NB_NSNODE_NAME_RELEASING)
       continue;
@@ -805,7 +821,7 @@ void nb_nsn_names_shutdown(nb_nsnode_t *n) {
 size_t nb_nsnode_names(const nb_nsnode_t *n, nb_nsnode_name_info_t *out,
                        size_t cap) {
   size_t count = 0;
-  for (uint32_t i = 0; i < n->cfg.max_names; i++) {
+  for (uint32_t i = 0; i < n->names_hi; i++) {
     const nb_nsn_name_t *e = &n->names[i];
     if (!e->used)
       continue;

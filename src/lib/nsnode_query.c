@@ -79,7 +79,7 @@ bool nb_nsn_cache_forget(nb_nsnode_t *n, const nb_name_t *name) {
  */
 
 nb_nsn_req_t *nb_nsn_req_by_trn(nb_nsnode_t *n, uint16_t trn_id) {
-  for (uint32_t i = 0; i < n->cfg.max_pending; i++) {
+  for (uint32_t i = 0; i < n->reqs_hi; i++) {
     nb_nsn_req_t *q = &n->reqs[i];
     if (q->used && q->phase != NB_NSN_RQ_NONE && q->tx.trn_id == trn_id)
       return q;
@@ -437,8 +437,11 @@ nb_nsnode_drop_t nb_nsn_req_response(nb_nsnode_t *n, nb_nsn_req_t *q,
 
 static nb_nsn_req_t *req_alloc(nb_nsnode_t *n) {
   for (uint32_t i = 0; i < n->cfg.max_pending; i++) {
-    if (!n->reqs[i].used)
+    if (!n->reqs[i].used) {
+      if (i >= n->reqs_hi)
+        n->reqs_hi = i + 1;
       return &n->reqs[i];
+    }
   }
   return NULL;
 }
@@ -595,7 +598,7 @@ nb_err_t nb_nsnode_status(nb_nsnode_t *n, uint32_t ip, const nb_name_t *name,
 }
 
 nb_err_t nb_nsnode_cancel(nb_nsnode_t *n, uint32_t handle) {
-  for (uint32_t i = 0; i < n->cfg.max_pending; i++) {
+  for (uint32_t i = 0; i < n->reqs_hi; i++) {
     nb_nsn_req_t *q = &n->reqs[i];
     if (q->used && q->handle == handle && handle != 0) {
       req_free(q);
@@ -606,7 +609,7 @@ nb_err_t nb_nsnode_cancel(nb_nsnode_t *n, uint32_t handle) {
 }
 
 void nb_nsn_reqs_shutdown(nb_nsnode_t *n) {
-  for (uint32_t i = 0; i < n->cfg.max_pending; i++) {
+  for (uint32_t i = 0; i < n->reqs_hi; i++) {
     nb_nsn_req_t *q = &n->reqs[i];
     if (!q->used)
       continue;

@@ -328,6 +328,49 @@ void nb_ssnsrv__process(nb_ssnsrv_t *s, nb_ssnsrv_side_t to, uint64_t now) {
   }
 }
 
+/* ---- zero copy ---------------------------------------------------------
+ */
+
+size_t nb_ssnsrv_passthrough(const nb_ssnsrv_t *s, nb_ssnsrv_side_t from) {
+  nb_ssnsrv_side_t to = nb_ssnsrv__other(from);
+  const nb_ssnsrv_dir_t *d = &s->to[to];
+  if (s->state != NB_SSNSRV_ST_ESTABLISHED || d->eof_in || d->stopped ||
+      nb_ssnsrv_held(s, to) != 0 || d->in.msg_left == 0 ||
+      nb_ssn_framer_at_boundary(&d->in)) {
+    return 0;
+  }
+  if (to == NB_SSNSRV_CLIENT && !s->first_done && s->sniff_len < 4) {
+    return 0; /* the protocol id decides the framing (enter_ext) */
+  }
+  return d->in.msg_left;
+}
+
+void nb_ssnsrv_passed(nb_ssnsrv_t *s, nb_ssnsrv_side_t from, size_t n,
+                      uint64_t now) {
+  /* The framer never reads body bytes: it is told how many passed by
+   * feeding it a scratch buffer it only hands back slices of. */
+  static const uint8_t scratch[4096];
+  nb_ssnsrv_side_t to = nb_ssnsrv__other(from);
+  nb_ssnsrv_dir_t *d = &s->to[to];
+  size_t max = nb_ssnsrv_passthrough(s, from);
+  n = n < max ? n : max;
+  while (n > 0) {
+    size_t used = 0;
+    nb_ssn_event_t ev;
+    (void)nb_ssn_framer_feed(
+        &d->in, scratch, n < sizeof scratch ? n : sizeof scratch, &used, &ev);
+    if (ev.kind != NB_SSN_EV_MSG_DATA || used == 0) {
+      break; /* cannot happen inside a body */
+    }
+    n -= used;
+    s->c.bytes[to] += used;
+  }
+  s->last_activity = now;
+  d->last_tx = now;
+  nb_ssnsrv__process(s, to, now); /* MSG_END when the body is complete */
+  nb_ssnsrv__check_shut(s, to);
+}
+
 /* ---- output ------------------------------------------------------------
  */
 

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "build.h"
 #include "nb/dgm.h"
 #include "nb/smb_browse.h"
 #include "nbt.h"
@@ -108,23 +109,14 @@ static int parse_dgm_args(int argc, char **argv, dgm_build_args_t *a) {
   return NBT_EXIT_OK;
 }
 
-/* A number 0..max (decimal, or hex with 0x); `def` when absent. */
+/* A number 0..max (see nbt_parse_uint); `def` when absent. */
 static bool parse_number(const char *s, unsigned long max, unsigned long def,
                          unsigned long *out) {
-  char *end = NULL;
   if (s == NULL) {
     *out = def;
     return true;
   }
-  if (*s == '\0' || *s == '-') {
-    return false;
-  }
-  unsigned long v = strtoul(s, &end, 0);
-  if (*end != '\0' || v > max) {
-    return false;
-  }
-  *out = v;
-  return true;
+  return nbt_parse_uint(s, max, out);
 }
 
 static bool parse_snt(const char *s, unsigned *out) {
@@ -138,19 +130,8 @@ static bool parse_snt(const char *s, unsigned *out) {
   return false;
 }
 
-/* A missing name is a usage error (2), a bad one bad input (1). */
 static int parse_name(const char *what, const char *s, nb_name_t *out) {
-  nb_diag_t d = {NB_OK, 0, NULL};
-  if (s == NULL) {
-    fprintf(stderr, "nbt: build dgm: --%s NAME is required\n", what);
-    return NBT_EXIT_USAGE;
-  }
-  if (nb_name_from_text(out, s, strlen(s), &d) != NB_OK) {
-    fprintf(stderr, "nbt: build dgm: --%s '%s': %s at character %zu: %s\n",
-            what, s, nb_strerror(d.err), d.offset, d.field);
-    return NBT_EXIT_FAIL;
-  }
-  return NBT_EXIT_OK;
+  return nbt_build_name_arg("build dgm", what, s, out);
 }
 
 /* The header every kind shares (RFC 1002 4.4.1). */

@@ -180,44 +180,11 @@ static void build_ns_usage(FILE *f) {
 
 /* ---- value parsers (command-line text, not network data) -------------- */
 
-static bool parse_uint(const char *s, unsigned long max, unsigned long *out) {
-  char *end = NULL;
-  if (s[0] < '0' || s[0] > '9') {
-    return false;
-  }
-  unsigned long v = strtoul(s, &end, 0);
-  if (*end != '\0' || v > max) {
-    return false;
-  }
-  *out = v;
-  return true;
-}
-
-/* Dotted quad, each part 0..255 in decimal, into host order. */
-static bool parse_ipv4(const char *s, size_t len, uint32_t *out) {
-  uint32_t a = 0;
-  size_t i = 0;
-  for (int part = 0; part < 4; part++) {
-    unsigned v = 0;
-    size_t digits = 0;
-    while (i < len && s[i] >= '0' && s[i] <= '9' && digits < 3) {
-      v = v * 10 + (unsigned)(s[i++] - '0');
-      digits++;
-    }
-    if (digits == 0 || v > 255 || (part < 3 && (i >= len || s[i++] != '.'))) {
-      return false;
-    }
-    a = a << 8 | v;
-  }
-  *out = a;
-  return i == len;
-}
-
 static bool parse_addr_list(ns_build_opts_t *o, const char *s) {
   while (true) {
     size_t n = strcspn(s, ",");
     if (o->n_addrs == NS_MAX_ADDRS ||
-        !parse_ipv4(s, n, &o->addrs[o->n_addrs].addr)) {
+        !nbt_parse_dotted(s, n, &o->addrs[o->n_addrs].addr)) {
       return false;
     }
     o->n_addrs++;
@@ -270,7 +237,7 @@ static bool parse_name_flag_word(const char *w, size_t n, uint16_t *flags) {
 
 static bool parse_name_flags(const char *s, uint16_t *flags) {
   unsigned long v = 0;
-  if (parse_uint(s, 0xffff, &v)) {
+  if (nbt_parse_uint(s, 0xffff, &v)) {
     *flags = (uint16_t)v;
     return true;
   }
@@ -325,7 +292,7 @@ static bool parse_mac(const char *s, uint8_t out[6]) {
 
 static bool parse_small(const char *s, unsigned long max, unsigned *out) {
   unsigned long v = 0;
-  if (!parse_uint(s, max, &v)) {
+  if (!nbt_parse_uint(s, max, &v)) {
     return false;
   }
   *out = (unsigned)v;
@@ -351,7 +318,7 @@ static bool parse_value(ns_build_opts_t *o, unsigned bit, const char *v) {
   case O_TRN:
     return parse_u16(v, &o->trn);
   case O_TTL:
-    if (!parse_uint(v, 0xffffffffu, &ttl)) {
+    if (!nbt_parse_uint(v, 0xffffffffu, &ttl)) {
       return false;
     }
     o->ttl = (uint32_t)ttl;
@@ -369,7 +336,7 @@ static bool parse_value(ns_build_opts_t *o, unsigned bit, const char *v) {
   case O_UNIT_ID:
     return parse_mac(v, o->stats.unit_id);
   case O_NSD_ADDR:
-    return parse_ipv4(v, strlen(v), &o->nsd_addr);
+    return nbt_parse_dotted(v, strlen(v), &o->nsd_addr);
   case O_REQ_FLAGS:
     return parse_u16(v, &o->req_flags);
   case O_FLAGS:

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "build.h"
 #include "nb/ssn.h"
 #include "nbt.h"
 #include "util.h"
@@ -101,74 +102,29 @@ static int parse_ssn_args(int argc, char **argv, ssn_build_args_t *a) {
   return NBT_EXIT_OK;
 }
 
-/* A number 0..max (decimal, or hex with 0x). */
-static bool parse_number(const char *s, unsigned long max, unsigned long *out) {
-  char *end = NULL;
-  if (s == NULL || *s == '\0' || *s == '-') {
-    return false;
-  }
-  unsigned long v = strtoul(s, &end, 0);
-  if (*end != '\0' || v > max) {
-    return false;
-  }
-  *out = v;
-  return true;
-}
-
-/* Dotted IPv4 into host order. */
-static bool parse_ipv4(const char *s, uint32_t *out) {
-  uint32_t a = 0;
-  for (int part = 0; part < 4; part++) {
-    size_t n = strspn(s, "0123456789");
-    if (n == 0 || n > 3 || (part < 3 && s[n] != '.') ||
-        (part == 3 && s[n] != '\0')) {
-      return false;
-    }
-    unsigned long v = strtoul(s, NULL, 10);
-    if (v > 255) {
-      return false;
-    }
-    a = a << 8 | (uint32_t)v;
-    s += n + 1;
-  }
-  *out = a;
-  return true;
-}
-
-/* A missing name is a usage error (2), a bad one bad input (1). */
-static int parse_name(const char *what, const char *s, nb_name_t *out) {
-  nb_diag_t d = {NB_OK, 0, NULL};
-  if (s == NULL) {
-    fprintf(stderr, "nbt: build ssn request: --%s NAME is required\n", what);
-    return NBT_EXIT_USAGE;
-  }
-  if (nb_name_from_text(out, s, strlen(s), &d) != NB_OK) {
-    fprintf(stderr, "nbt: build ssn: --%s '%s': %s at character %zu: %s\n",
-            what, s, nb_strerror(d.err), d.offset, d.field);
-    return NBT_EXIT_FAIL;
-  }
-  return NBT_EXIT_OK;
-}
-
 /* Fill the packet's type-dependent fields from the options. */
 static int fill_packet(const ssn_build_args_t *a, nb_ssn_packet_t *p) {
   unsigned long v = 0;
   int rc = NBT_EXIT_OK;
   switch (p->type) {
   case NB_SSN_SESSION_REQUEST:
-    rc = parse_name("called", a->called, &p->called);
-    return rc != NBT_EXIT_OK ? rc
-                             : parse_name("calling", a->calling, &p->calling);
+    rc = nbt_build_name_arg("build ssn request", "called", a->called,
+                            &p->called);
+    return rc != NBT_EXIT_OK
+               ? rc
+               : nbt_build_name_arg("build ssn request", "calling", a->calling,
+                                    &p->calling);
   case NB_SSN_NEGATIVE_SESSION_RESPONSE:
-    if (!parse_number(a->code, 0xff, &v)) {
+    if (!nbt_parse_uint(a->code, 0xff, &v)) {
       fprintf(stderr, "nbt: build ssn negative: --code N (0x80-0x83, 0x8f)\n");
       return NBT_EXIT_USAGE;
     }
     p->error_code = (uint8_t)v;
     return NBT_EXIT_OK;
   case NB_SSN_RETARGET_SESSION_RESPONSE:
-    if (a->addr == NULL || !parse_ipv4(a->addr, &p->retarget_addr) ||
-        !parse_number(a->port, 0xffff, &v)) {
+    if (a->addr == NULL ||
+        !nbt_parse_dotted(a->addr, strlen(a->addr), &p->retarget_addr) ||
+        !nbt_parse_uint(a->port, 0xffff, &v)) {
       fprintf(stderr, "nbt: build ssn retarget: --addr IPV4 --port N\n");
       return NBT_EXIT_USAGE;
     }
@@ -227,7 +183,8 @@ static int message_data(const ssn_build_args_t *a, uint8_t **out, size_t *len) {
   const char *hex = a->data != NULL ? a->data : "";
   unsigned long size = 0;
   size_t bad = 0;
-  if (a->size != NULL && !parse_number(a->size, NB_SSN_DIRECT_MAX + 1, &size)) {
+  if (a->size != NULL &&
+      !nbt_parse_uint(a->size, NB_SSN_DIRECT_MAX + 1, &size)) {
     fprintf(stderr, "nbt: build ssn message: --size N (0..0x1000000)\n");
     return NBT_EXIT_USAGE;
   }

@@ -153,8 +153,12 @@ static void print_group_json(const group_t *g) {
   printf("{\"workgroup\":");
   nbt_json_str(stdout, g->name, strlen(g->name));
   printf(",\"master\":");
-  nbt_json_str(stdout, g->master, strlen(g->master));
-  printf(",\"ip\":\"%s\"}", nbt_ipv4_str(g->ip, ip));
+  if (g->master[0] != '\0') {
+    nbt_json_str(stdout, g->master, strlen(g->master));
+    printf(",\"ip\":\"%s\"}", nbt_ipv4_str(g->ip, ip));
+  } else {
+    printf("null,\"ip\":null}"); /* only seen as a host's workgroup */
+  }
 }
 
 static void follow_host(const browse_t *B, const host_t *h, const char *what) {

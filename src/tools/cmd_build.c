@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* nbt build PROTO ...: build one packet and print it as a line of hex.
- * Dispatch only; each protocol's builder lives in build_<proto>.c. */
+ * Dispatch, and the helpers of build.h; each protocol's builder lives in
+ * build_<proto>.c. */
 #include <stdio.h>
 #include <string.h>
 
+#include "build.h"
 #include "nbt.h"
 #include "util.h"
 
@@ -50,4 +52,19 @@ int nbt_cmd_build(int argc, char **argv) {
   fprintf(stderr, "nbt: build: unknown protocol '%s'\n", argv[1]);
   build_usage(stderr);
   return NBT_EXIT_USAGE;
+}
+
+int nbt_build_name_arg(const char *cmd, const char *what, const char *s,
+                       nb_name_t *out) {
+  nb_diag_t d = {NB_OK, 0, NULL};
+  if (s == NULL) {
+    fprintf(stderr, "nbt: %s: --%s NAME is required\n", cmd, what);
+    return NBT_EXIT_USAGE;
+  }
+  if (nb_name_from_text(out, s, strlen(s), &d) != NB_OK) {
+    fprintf(stderr, "nbt: %s: --%s '%s': %s at character %zu: %s\n", cmd, what,
+            s, nb_strerror(d.err), d.offset, d.field);
+    return NBT_EXIT_FAIL;
+  }
+  return NBT_EXIT_OK;
 }

@@ -2,10 +2,11 @@
 /* nbt decode: the driver behind the printers of decode.h.
  *
  * WARNING: parses untrusted network data. A capture file is as hostile as
- * the network it was taken from: every link, IPv4, UDP and TCP header is
- * read through nb_rd_t cursors, lengths in headers are only ever used to
- * shrink a window, never to grow one, and a frame whose headers do not parse
- * is counted and skipped.
+ * the network it was taken from: link, IPv4, UDP and TCP headers go through
+ * nbt_rp_frame_parse_ex (replay_frame.c, fuzzed by fuzz_replay_capture) in
+ * partial mode, where lengths in headers are only ever used to shrink a
+ * window, never to grow one; a frame whose headers do not parse is counted
+ * and skipped.
  *
  * Inputs: a HEX argument, `-` (hex text on stdin, one packet per line; for
  * --proto ssn the whole text is one stream), or --pcap FILE (pcap or pcapng
@@ -24,8 +25,8 @@
 #include <string.h>
 
 #include "decode.h"
-#include "nb/wire.h"
 #include "nbt.h"
+#include "replay_frame.h"
 #include "util.h"
 
 #define NBT_PORT_NS 137  /* RFC 1002 4.2: UDP 137 */
@@ -33,13 +34,6 @@
 #define NBT_PORT_SSN 139 /* RFC 1002 4.3: TCP 139 */
 #define NBT_PORT_SMB 445 /* SMB direct: the same framing in practice */
 #define NBT_STDIN_MAX ((size_t)16 << 20)
-
-#define IPPROTO_NUM_TCP 6
-#define IPPROTO_NUM_UDP 17
-#define ETHERTYPE_NUM_IPV4 0x0800
-#define ETHERTYPE_NUM_VLAN 0x8100
-#define ETHERTYPE_NUM_QINQ 0x88a8
-#define LINKTYPE_NUM_IPV4 228 /* DLT_IPV4 */
 
 typedef enum { PROTO_NS, PROTO_DGM, PROTO_SSN } decode_proto_t;
 
@@ -168,117 +162,6 @@ static int decode_stdin(decode_run_t *run) {
 
 /* ---- capture frames ---------------------------------------------------- */
 
-/* Outcome of peeling a frame's headers. */
-typedef enum { FRAME_OK, FRAME_OTHER, FRAME_BAD, FRAME_FRAG } frame_t;
-
-/* Ethernet II, with up to two 802.1Q / 802.1ad tags. */
-static frame_t link_ethernet(nb_rd_t *r) {
-  uint16_t type = 0;
-  if (nb_rd_skip(r, 12) != NB_OK || nb_rd_be16(r, &type) != NB_OK) {
-    return FRAME_BAD;
-  }
-  for (int tags = 0; tags < 2; tags++) {
-    if (type != ETHERTYPE_NUM_VLAN && type != ETHERTYPE_NUM_QINQ) {
-      break;
-    }
-    if (nb_rd_skip(r, 2) != NB_OK || nb_rd_be16(r, &type) != NB_OK) {
-      return FRAME_BAD;
-    }
-  }
-  return type == ETHERTYPE_NUM_IPV4 ? FRAME_OK : FRAME_OTHER;
-}
-
-/* DLT_NULL carries AF_INET (2) in the capturing host's byte order, DLT_LOOP
- * in network order; accept either order for both. */
-static frame_t link_loopback(nb_rd_t *r) {
-  const uint8_t *fam = NULL;
-  if (nb_rd_bytes(r, 4, &fam) != NB_OK) {
-    return FRAME_BAD;
-  }
-  bool le = fam[0] == 2 && fam[1] == 0 && fam[2] == 0 && fam[3] == 0;
-  bool be = fam[0] == 0 && fam[1] == 0 && fam[2] == 0 && fam[3] == 2;
-  return le || be ? FRAME_OK : FRAME_OTHER;
-}
-
-/* Linux cooked capture v1 (16 bytes, protocol last) and v2 (20 bytes,
- * protocol first). */
-static frame_t link_sll(nb_rd_t *r, bool v2) {
-  uint16_t type = 0;
-  nb_err_t e = v2 ? nb_rd_be16(r, &type) : nb_rd_skip(r, 14);
-  if (e == NB_OK) {
-    e = v2 ? nb_rd_skip(r, 18) : nb_rd_be16(r, &type);
-  }
-  if (e != NB_OK) {
-    return FRAME_BAD;
-  }
-  return type == ETHERTYPE_NUM_IPV4 ? FRAME_OK : FRAME_OTHER;
-}
-
-/* Raw IP: the version nibble says whether it is IPv4. */
-static frame_t link_raw(const nb_rd_t *r) {
-  uint8_t vhl = 0;
-  if (nb_rd_peek_u8(r, &vhl) != NB_OK) {
-    return FRAME_BAD;
-  }
-  return vhl >> 4 == 4 ? FRAME_OK : FRAME_OTHER;
-}
-
-static frame_t link_to_ipv4(nb_rd_t *r, int dlt) {
-  switch (dlt) {
-  case DLT_EN10MB:
-    return link_ethernet(r);
-  case DLT_NULL:
-  case DLT_LOOP:
-    return link_loopback(r);
-  case DLT_LINUX_SLL:
-    return link_sll(r, false);
-  case DLT_LINUX_SLL2:
-    return link_sll(r, true);
-  case DLT_RAW:
-  case LINKTYPE_NUM_IPV4:
-    return link_raw(r);
-  default:
-    return FRAME_OTHER;
-  }
-}
-
-static void format_ipv4(char out[16], const uint8_t *a) {
-  snprintf(out, 16, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
-}
-
-/* IPv4 header (RFC 791). On FRAME_OK, `body` is a window over the payload,
- * bounded by both Total Length (dropping link padding) and the captured
- * bytes (a snaplen-truncated frame keeps what was captured). */
-static frame_t ipv4_open(nb_rd_t *r, nbt_pkt_meta_t *m, uint8_t *proto,
-                         nb_rd_t *body) {
-  uint8_t vhl = 0;
-  uint16_t total = 0;
-  uint16_t frag = 0;
-  const uint8_t *addrs = NULL;
-  size_t start = r->pos;
-  if (nb_rd_u8(r, &vhl) != NB_OK || nb_rd_skip(r, 1) != NB_OK ||
-      nb_rd_be16(r, &total) != NB_OK || nb_rd_skip(r, 2) != NB_OK ||
-      nb_rd_be16(r, &frag) != NB_OK || nb_rd_skip(r, 1) != NB_OK ||
-      nb_rd_u8(r, proto) != NB_OK || nb_rd_skip(r, 2) != NB_OK ||
-      nb_rd_bytes(r, 8, &addrs) != NB_OK) {
-    return FRAME_BAD;
-  }
-  size_t hlen = (size_t)(vhl & 0x0f) * 4;
-  if (vhl >> 4 != 4 || hlen < 20 || total < hlen ||
-      nb_rd_skip(r, hlen - 20) != NB_OK) {
-    return FRAME_BAD;
-  }
-  format_ipv4(m->src, addrs);
-  format_ipv4(m->dst, addrs + 4);
-  if ((frag & 0x3fff) != 0) { /* MF set or a non-zero offset */
-    return FRAME_FRAG;
-  }
-  size_t want = total - (r->pos - start);
-  size_t have = nb_rd_left(r);
-  return nb_rd_sub(r, want < have ? want : have, body) == NB_OK ? FRAME_OK
-                                                                : FRAME_BAD;
-}
-
 /* Which NetBIOS service a UDP port pair belongs to; the destination port
  * decides when both are NetBIOS ports. 0 when neither is. */
 static uint16_t udp_service(uint16_t sport, uint16_t dport) {
@@ -291,14 +174,19 @@ static uint16_t udp_service(uint16_t sport, uint16_t dport) {
   return 0;
 }
 
+/* UDP 137 to the name-service printer, UDP 138 to the datagram one. */
 static void udp_payload(decode_run_t *run, const nbt_pkt_meta_t *m,
-                        const uint8_t *p, size_t len) {
+                        const nbt_rp_pkt_t *p) {
   bool ok = true;
-  if (udp_service(m->sport, m->dport) == NBT_PORT_NS) {
-    ok = nbt_decode_ns(&run->o, m, p, len);
+  uint16_t svc = udp_service(m->sport, m->dport);
+  if (svc == 0) {
+    return;
+  }
+  if (svc == NBT_PORT_NS) {
+    ok = nbt_decode_ns(&run->o, m, p->payload, p->len);
   } else {
 #ifdef NBT_HAVE_DECODE_DGM
-    ok = nbt_decode_dgm(&run->o, m, p, len);
+    ok = nbt_decode_dgm(&run->o, m, p->payload, p->len);
 #else
     run->unbuilt++;
     return;
@@ -308,86 +196,55 @@ static void udp_payload(decode_run_t *run, const nbt_pkt_meta_t *m,
   run->failed += ok ? 0 : 1;
 }
 
-/* UDP (RFC 768): the payload is what Length claims, cut to what the IP
- * window holds. */
-static frame_t udp_open(decode_run_t *run, nbt_pkt_meta_t *m, nb_rd_t *ip) {
-  uint16_t len = 0;
-  const uint8_t *p = NULL;
-  if (nb_rd_be16(ip, &m->sport) != NB_OK ||
-      nb_rd_be16(ip, &m->dport) != NB_OK || nb_rd_be16(ip, &len) != NB_OK ||
-      nb_rd_skip(ip, 2) != NB_OK || len < 8) {
-    return FRAME_BAD;
-  }
-  if (udp_service(m->sport, m->dport) == 0) {
-    return FRAME_OTHER;
-  }
-  size_t n = (size_t)len - 8;
-  if (n > nb_rd_left(ip)) {
-    n = nb_rd_left(ip);
-  }
-  (void)nb_rd_bytes(ip, n, &p); /* n <= left: cannot fail */
-  udp_payload(run, m, p, n);
-  return FRAME_OK;
-}
-
 static bool is_ssn_port(uint16_t port) {
   return port == NBT_PORT_SSN || port == NBT_PORT_SMB;
 }
 
-/* TCP (RFC 793): sequence number, flags and payload go to the session
+/* TCP 139/445: sequence number, flags and payload go to the session
  * decoder, which orders and frames the streams. */
-static frame_t tcp_open(decode_run_t *run, nbt_pkt_meta_t *m, nb_rd_t *ip) {
-  uint32_t seq = 0;
-  uint16_t off_flags = 0;
-  const uint8_t *p = NULL;
-  if (nb_rd_be16(ip, &m->sport) != NB_OK ||
-      nb_rd_be16(ip, &m->dport) != NB_OK || nb_rd_be32(ip, &seq) != NB_OK ||
-      nb_rd_skip(ip, 4) != NB_OK || nb_rd_be16(ip, &off_flags) != NB_OK ||
-      nb_rd_skip(ip, 6) != NB_OK) {
-    return FRAME_BAD;
-  }
-  size_t hlen = (size_t)(off_flags >> 12) * 4;
-  if (hlen < 20 || nb_rd_skip(ip, hlen - 20) != NB_OK) {
-    return FRAME_BAD;
-  }
+static void tcp_payload(decode_run_t *run, const nbt_pkt_meta_t *m,
+                        const nbt_rp_pkt_t *p) {
   if (!is_ssn_port(m->sport) && !is_ssn_port(m->dport)) {
-    return FRAME_OTHER;
+    return;
   }
-  size_t n = nb_rd_left(ip);
-  (void)nb_rd_bytes(ip, n, &p);
 #ifdef NBT_HAVE_DECODE_SSN
-  bool ok = nbt_ssn_decoder_segment(run->ssn, m, seq,
-                                    (uint8_t)(off_flags & 0xff), p, n);
+  bool ok = nbt_ssn_decoder_segment(run->ssn, m, p->seq, p->tcp_flags,
+                                    p->payload, p->len);
   run->failed += ok ? 0 : 1;
 #else
-  (void)seq;
-  run->unbuilt += n > 0 ? 1 : 0;
+  run->unbuilt += p->len > 0 ? 1 : 0;
 #endif
-  return FRAME_OK;
 }
 
+/* Headers through replay_frame.c's parser (fuzzed), in partial mode: a
+ * frame cut by the snaplen still shows what it holds. */
 static void decode_frame(decode_run_t *run, int dlt,
                          const struct pcap_pkthdr *h, const uint8_t *data,
                          unsigned long frame) {
-  nb_rd_t r;
-  nb_rd_t ip;
+  nbt_rp_pkt_t p;
   nbt_pkt_meta_t m;
-  uint8_t proto = 0;
   memset(&m, 0, sizeof m);
   m.frame = frame;
   m.ts = (double)h->ts.tv_sec + (double)h->ts.tv_usec / 1e6;
-  nb_rd_init(&r, data, h->caplen);
-  frame_t st = link_to_ipv4(&r, dlt);
-  if (st == FRAME_OK) {
-    st = ipv4_open(&r, &m, &proto, &ip);
+  nb_err_t e =
+      nbt_rp_frame_parse_ex(dlt, data, h->caplen, NBT_RP_PARTIAL, &p, NULL);
+  if (e == NB_ETRUNCATED || e == NB_EMALFORMED ||
+      (e == NB_ELIMIT && !p.fragment)) {
+    run->bad_hdr++;
   }
-  if (st == FRAME_OK && proto == IPPROTO_NUM_UDP) {
-    st = udp_open(run, &m, &ip);
-  } else if (st == FRAME_OK && proto == IPPROTO_NUM_TCP) {
-    st = tcp_open(run, &m, &ip);
+  run->frags += e == NB_ELIMIT && p.fragment ? 1 : 0;
+  if (e != NB_OK) {
+    return;
   }
-  run->bad_hdr += st == FRAME_BAD ? 1 : 0;
-  run->frags += st == FRAME_FRAG ? 1 : 0;
+  nbt_rp_ip4_text(p.src, m.src);
+  nbt_rp_ip4_text(p.dst, m.dst);
+  m.sport = p.sport;
+  m.dport = p.dport;
+  if (p.proto == NBT_RP_IPPROTO_UDP) {
+    udp_payload(run, &m, &p);
+  } else {
+    tcp_payload(run, &m, &p);
+  }
 }
 
 static int decode_pcap_loop(decode_run_t *run, pcap_t *pc, const char *path) {

@@ -275,6 +275,10 @@ static int setup(lookup_t *L, int argc, char **argv) {
   }
   if (L->q.via == NB_NSNODE_VIA_BCAST) {
     L->q.flags |= NB_NSNODE_Q_COLLECT; /* every responder, like nmblookup */
+  } else if ((L->q.flags & NB_NSNODE_Q_RD) == 0) {
+    /* -U without -R asks the node itself: RD=0, as nmblookup sends (a B
+     * node then answers a miss with NAM_ERR at once, RFC 1002 4.2.14). */
+    L->q.flags |= NB_NSNODE_Q_NO_RD;
   }
   L->q.port = L->copts.port;
   L->copts.scope = L->scope != NULL ? L->scope : "";

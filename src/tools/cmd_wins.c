@@ -31,6 +31,7 @@
 typedef struct opts {
   const char *db;
   const char *scope;
+  uint64_t now_ms; /* --now UNIX: the wall clock to use (0: the real one) */
   bool json;
   int first; /* first operand */
 } opts_t;
@@ -40,31 +41,49 @@ static void wins_usage(FILE *f) {
           "usage: nbt wins list   [--db PATH] [--json]\n"
           "       nbt wins show   [--db PATH] [--json] NAME...\n"
           "       nbt wins delete [--db PATH] NAME...\n"
-          "       nbt wins import [--db PATH] [--scope S] WINS.DAT\n"
+          "       nbt wins import [--db PATH] [--scope S] [--now UNIX] FILE\n"
           "       nbt wins export [--db PATH] [FILE]\n"
           "\n"
           "nbtd's NBNS (WINS) database (default " DEFAULT_DB "). list, show\n"
           "and export read it while nbtd runs; delete and import refuse to\n"
           "write while nbtd runs. import/export use nmbd's wins.dat format,\n"
-          "so an nmbd WINS server migrates in one command.\n"
+          "so an nmbd WINS server migrates in one command (the old server's\n"
+          "own names are left out; --now reads a file as of that time).\n"
           "Exit: 0 success, 1 a name not found or a bad line, 2 usage,\n"
           "3 the database cannot be used.\n");
 }
 
-static uint64_t wall_ms(void) {
+static uint64_t wall_ms_real(void) {
   struct timeval tv;
   gettimeofday(&tv, NULL);
   return (uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u;
 }
 
+static const opts_t *now_opts;
+
+/* The wall clock, or --now (to read an old wins.dat as of its day). */
+static uint64_t wall_ms(void) {
+  return now_opts != NULL && now_opts->now_ms != 0 ? now_opts->now_ms
+                                                   : wall_ms_real();
+}
+
 static int parse_opts(int argc, char **argv, opts_t *o) {
   o->db = DEFAULT_DB;
   o->scope = NULL;
+  o->now_ms = 0;
   o->json = false;
   int i = 2;
   for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
     if (strcmp(argv[i], "--json") == 0) {
       o->json = true;
+    } else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
+      char *end = NULL;
+      unsigned long long s = strtoull(argv[++i], &end, 10);
+      if (end == NULL || *end != '\0' || s == 0 || s > 4102444800ull) {
+        fprintf(stderr, "nbt wins: --now: not a Unix time\n");
+        return -1;
+      }
+      o->now_ms = (uint64_t)s * 1000u;
     } else if ((strcmp(argv[i], "--db") == 0 ||
                 strcmp(argv[i], "--scope") == 0) &&
                i + 1 < argc) {
@@ -92,7 +111,8 @@ static nb_nbns_sqlite_t *open_db(const opts_t *o, unsigned flags) {
   return db;
 }
 
-/* ---- printing ---------------------------------------------------------------- */
+/* ---- printing
+ * ---------------------------------------------------------------- */
 
 static const char *kind_of(const nb_nbns_record_t *r) {
   if (r->group)
@@ -145,7 +165,8 @@ static void print_json(const nb_nbns_record_t *r, uint64_t now, bool first) {
   printf("]}");
 }
 
-/* ---- list and show --------------------------------------------------------- */
+/* ---- list and show ---------------------------------------------------------
+ */
 
 typedef struct sel {
   const opts_t *o;
@@ -209,7 +230,8 @@ static int cmd_list(const opts_t *o, char **names, int n_names) {
   return rc;
 }
 
-/* ---- delete and import -------------------------------------------------------- */
+/* ---- delete and import
+ * -------------------------------------------------------- */
 
 static int cmd_delete(const opts_t *o, char **names, int n) {
   nb_name_t nm[64];
@@ -248,12 +270,11 @@ static int cmd_delete(const opts_t *o, char **names, int n) {
 
 typedef struct import_stats {
   size_t added, expired, skipped, bad;
-} import_stats_t;
+} import_stats_t; /* skipped: blank, VERSION, the old server's own names */
 
 /* Parse every line of a wins.dat and put its records (one transaction). */
 static nb_err_t import_lines(const opts_t *o, const nb_nbns_store_t *st,
-                             const char *text, size_t len,
-                             import_stats_t *is) {
+                             const char *text, size_t len, import_stats_t *is) {
   uint64_t now = wall_ms();
   size_t line_no = 0;
   nb_err_t err = NB_OK;
@@ -263,8 +284,8 @@ static nb_err_t import_lines(const opts_t *o, const nb_nbns_store_t *st,
     nb_nbns_record_t r;
     nb_diag_t d = {NB_OK, 0, NULL};
     line_no++;
-    nb_err_t pe = nb_nbns_winsdat_parse_line(text + i, end - i, o->scope,
-                                             now, now, &r, &d);
+    nb_err_t pe = nb_nbns_winsdat_parse_line(text + i, end - i, o->scope, now,
+                                             now, &r, &d);
     if (pe == NB_OK) {
       err = st->ops->put(st->db, &r);
       is->added++;
@@ -315,7 +336,8 @@ static int cmd_import(const opts_t *o, const char *file) {
                       : NBT_EXIT_OK;
 }
 
-/* ---- export --------------------------------------------------------------- */
+/* ---- export ---------------------------------------------------------------
+ */
 
 typedef struct export_ctx {
   FILE *f;
@@ -366,6 +388,7 @@ int nbt_cmd_wins(int argc, char **argv) {
     wins_usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? NBT_EXIT_USAGE : NBT_EXIT_OK;
   }
+  now_opts = &o;
   if (parse_opts(argc, argv, &o) != 0) {
     wins_usage(stderr);
     return NBT_EXIT_USAGE;

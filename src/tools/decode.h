@@ -79,5 +79,25 @@ void nbt_decode_text_prefix(const nbt_decode_opts_t *o,
                             const nbt_pkt_meta_t *m);
 /* ,"ok":false,"error":{...} */
 void nbt_decode_json_error(const nbt_decode_opts_t *o, const nb_diag_t *d);
+/* "NBNS error ETRUNCATED at offset 12 (field): text\n" (after the prefix). */
+void nbt_decode_text_error(const nbt_decode_opts_t *o, const char *text_proto,
+                           const nb_diag_t *d);
+/* A packet whose parser failed with `e` (`d` from the parser): one JSON
+ * object with "len" and "error", or the text prefix and the error line. */
+void nbt_decode_failed(const nbt_decode_opts_t *o, const nbt_pkt_meta_t *m,
+                       const char *json_proto, const char *text_proto,
+                       size_t len, nb_err_t e, nb_diag_t d);
+
+/* One conformance finding. `rule`, `rfc` and `text` are static strings. */
+typedef struct nbt_finding {
+  const char *rule; /* e.g. "NEG_CODE_UNKNOWN" */
+  const char *rfc;  /* e.g. "RFC 1002 4.3.4" */
+  uint64_t offset;  /* into the packet (or the stream) */
+  const char *text;
+} nbt_finding_t;
+/* "\n  finding RULE (RFC) at N: TEXT" (a continuation line). */
+void nbt_decode_text_finding(FILE *f, const nbt_finding_t *fd);
+/* {"rule":..,"rfc":..,"offset":N,"text":..}, after a comma unless `first`. */
+void nbt_decode_json_finding(FILE *f, bool first, const nbt_finding_t *fd);
 
 #endif

@@ -223,16 +223,18 @@ static void json_service(FILE *f, const uint8_t *p, const nb_dgm_msg_t *m) {
   json_payload(f, &pl);
 }
 
+static nbt_finding_t finding(const nb_dgm_msg_t *m, size_t i) {
+  nb_dgm_rule_t r = m->findings[i].rule;
+  nbt_finding_t out = {nb_dgm_rule_id(r), nb_dgm_rule_rfc(r),
+                       m->findings[i].offset, nb_dgm_rule_text(r)};
+  return out;
+}
+
 static void json_findings(FILE *f, const nb_dgm_msg_t *m) {
   fputs(",\"findings\":[", f);
   for (size_t i = 0; i < m->n_findings; i++) {
-    nb_dgm_rule_t r = m->findings[i].rule;
-    const char *text = nb_dgm_rule_text(r);
-    fprintf(f, "%s{\"rule\":\"%s\",\"rfc\":\"%s\",\"offset\":%zu,\"text\":",
-            i ? "," : "", nb_dgm_rule_id(r), nb_dgm_rule_rfc(r),
-            m->findings[i].offset);
-    nbt_json_str(f, text, strlen(text));
-    fputc('}', f);
+    nbt_finding_t fd = finding(m, i);
+    nbt_decode_json_finding(f, i == 0, &fd);
   }
   fprintf(f, "],\"findings_overflow\":%s",
           m->findings_overflow ? "true" : "false");
@@ -362,9 +364,8 @@ static void print_text(FILE *f, const uint8_t *p, const nb_dgm_msg_t *m) {
     fprintf(f, " dst=%s", dst);
   }
   for (size_t i = 0; i < m->n_findings; i++) {
-    nb_dgm_rule_t r = m->findings[i].rule;
-    fprintf(f, "\n  finding %s (%s) at %zu: %s", nb_dgm_rule_id(r),
-            nb_dgm_rule_rfc(r), m->findings[i].offset, nb_dgm_rule_text(r));
+    nbt_finding_t fd = finding(m, i);
+    nbt_decode_text_finding(f, &fd);
   }
   fputc('\n', f);
 }
@@ -376,27 +377,17 @@ bool nbt_decode_dgm(const nbt_decode_opts_t *o, const nbt_pkt_meta_t *m,
   static nb_dgm_msg_t msg; /* about 600 bytes: kept off the stack */
   nb_diag_t d = {NB_OK, 0, NULL};
   nb_err_t e = nb_dgm_parse(p, len, &msg, &d);
-  if (e != NB_OK && d.err == NB_OK) {
-    d.err = e; /* never report a failure as "OK" */
+  if (e != NB_OK) {
+    nbt_decode_failed(o, m, "nbdgm", "NBDGM", len, e, d);
+    return false;
   }
   if (o->json) {
     nbt_decode_json_begin(o, m, "nbdgm");
-    if (e == NB_OK) {
-      print_json(o->out, p, len, &msg);
-    } else {
-      fprintf(o->out, ",\"len\":%zu", len);
-      nbt_decode_json_error(o, &d);
-    }
+    print_json(o->out, p, len, &msg);
     nbt_decode_json_end(o);
   } else {
     nbt_decode_text_prefix(o, m);
-    if (e == NB_OK) {
-      print_text(o->out, p, &msg);
-    } else {
-      fprintf(o->out, "NBDGM error %s at offset %zu (%s): %s\n",
-              nb_errname(d.err), d.offset, d.field ? d.field : "",
-              nb_strerror(d.err));
-    }
+    print_text(o->out, p, &msg);
   }
-  return e == NB_OK;
+  return true;
 }

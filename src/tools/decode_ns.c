@@ -285,14 +285,17 @@ static void json_rrs(FILE *f, const nb_ns_msg_t *m) {
   }
 }
 
+static nbt_finding_t finding(const nb_ns_finding_t *fd) {
+  nbt_finding_t out = {nb_ns_rule_name(fd->rule), fd->rfc, fd->offset,
+                       fd->text};
+  return out;
+}
+
 static void json_findings(FILE *f, const nb_ns_msg_t *m) {
   fputs(",\"findings\":[", f);
   for (size_t i = 0; i < m->nfindings; i++) {
-    const nb_ns_finding_t *fd = &m->findings[i];
-    fprintf(f, "%s{\"rule\":\"%s\",\"rfc\":\"%s\",\"offset\":%zu,\"text\":",
-            i ? "," : "", nb_ns_rule_name(fd->rule), fd->rfc, fd->offset);
-    nbt_json_str(f, fd->text, strlen(fd->text));
-    fputc('}', f);
+    nbt_finding_t fd = finding(&m->findings[i]);
+    nbt_decode_json_finding(f, i == 0, &fd);
   }
   fputc(']', f);
   json_key_bool(f, "findings_overflow", m->findings_overflow);
@@ -422,9 +425,8 @@ static void print_text(const nbt_decode_opts_t *o, const nb_ns_msg_t *m) {
     nbt_print_hex(f, m->trailing, m->trailing_len);
   }
   for (size_t i = 0; i < m->nfindings; i++) {
-    const nb_ns_finding_t *fd = &m->findings[i];
-    fprintf(f, "\n  finding %s (%s) at %zu: %s", nb_ns_rule_name(fd->rule),
-            fd->rfc, fd->offset, fd->text);
+    nbt_finding_t fd = finding(&m->findings[i]);
+    nbt_decode_text_finding(f, &fd);
   }
   if (m->findings_overflow) {
     fputs("\n  finding ... (more findings not kept)", f);
@@ -439,27 +441,17 @@ bool nbt_decode_ns(const nbt_decode_opts_t *o, const nbt_pkt_meta_t *m,
   static nb_ns_msg_t msg; /* about 5 KiB: kept off the stack */
   nb_diag_t d = {NB_OK, 0, NULL};
   nb_err_t e = nb_ns_parse(p, len, &msg, &d);
-  if (e != NB_OK && d.err == NB_OK) {
-    d.err = e; /* never report a failure as "OK" */
+  if (e != NB_OK) {
+    nbt_decode_failed(o, m, "nbns", "NBNS", len, e, d);
+    return false;
   }
   if (o->json) {
     nbt_decode_json_begin(o, m, "nbns");
-    if (e == NB_OK) {
-      print_json(o, &msg);
-    } else {
-      fprintf(o->out, ",\"len\":%zu", len);
-      nbt_decode_json_error(o, &d);
-    }
+    print_json(o, &msg);
     nbt_decode_json_end(o);
   } else {
     nbt_decode_text_prefix(o, m);
-    if (e == NB_OK) {
-      print_text(o, &msg);
-    } else {
-      fprintf(o->out, "NBNS error %s at offset %zu (%s): %s\n",
-              nb_errname(d.err), d.offset, d.field ? d.field : "",
-              nb_strerror(d.err));
-    }
+    print_text(o, &msg);
   }
-  return e == NB_OK;
+  return true;
 }

@@ -155,14 +155,18 @@ static bool unknown_code(const nb_ssn_packet_t *p) {
          !nb_ssn_neg_known(p->error_code);
 }
 
+/* The packet starts at `off`; ERROR_CODE is its fifth byte. */
+static nbt_finding_t neg_code_finding(uint64_t off) {
+  nbt_finding_t fd = {"NEG_CODE_UNKNOWN", "RFC 1002 4.3.4", off + 4,
+                      "ERROR_CODE is not 0x80-0x83 or 0x8F"};
+  return fd;
+}
+
 static void json_findings(FILE *f, const nb_ssn_packet_t *p, uint64_t off) {
   fputs(",\"findings\":[", f);
   if (p != NULL && unknown_code(p)) {
-    fprintf(f,
-            "{\"rule\":\"NEG_CODE_UNKNOWN\",\"rfc\":\"RFC 1002 4.3.4\","
-            "\"offset\":%llu,\"text\":\"ERROR_CODE is not 0x80-0x83 or "
-            "0x8F\"}",
-            (unsigned long long)off + 4);
+    nbt_finding_t fd = neg_code_finding(off);
+    nbt_decode_json_finding(f, true, &fd);
   }
   fputc(']', f);
 }
@@ -217,10 +221,8 @@ static void text_packet(const nbt_decode_opts_t *o, const ssn_dir_t *d,
   }
   text_control(f, it->p);
   if (unknown_code(it->p)) {
-    fprintf(f,
-            "\n  finding NEG_CODE_UNKNOWN (RFC 1002 4.3.4) at %llu: "
-            "ERROR_CODE is not 0x80-0x83 or 0x8F",
-            (unsigned long long)it->off + 4);
+    nbt_finding_t fd = neg_code_finding(it->off);
+    nbt_decode_text_finding(f, &fd);
   }
   fputc('\n', f);
 }
@@ -250,8 +252,7 @@ static void print_error(const nbt_decode_opts_t *o, const ssn_dir_t *d,
     return;
   }
   nbt_decode_text_prefix(o, &d->meta);
-  fprintf(f, "NBSS error %s at offset %zu (%s): %s\n", nb_errname(diag->err),
-          diag->offset, diag->field ? diag->field : "", nb_strerror(diag->err));
+  nbt_decode_text_error(o, "NBSS", diag);
 }
 
 /* ---- framing ------------------------------------------------------------- */

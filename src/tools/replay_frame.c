@@ -13,6 +13,7 @@
 #include "nb/wire.h"
 
 #define ETHERTYPE_IPV4 0x0800
+#define FLAG_LINK_SAID_IPV4 0x100u /* private to this file */
 #define ETHERTYPE_VLAN 0x8100
 #define ETHERTYPE_QINQ 0x88a8
 #define VLAN_MAX_TAGS 4
@@ -87,6 +88,28 @@ static nb_err_t link_header(int link, nb_rd_t *r, uint16_t *type,
   }
 }
 
+/* The IP payload: a hard window of Total Length bytes from `start`
+ * (Ethernet padding after it is ignored; when `partial`, cut to what was
+ * captured), with the options up to `ihl` skipped. */
+static nb_err_t ipv4_body(const nb_rd_t *r, size_t start, size_t ihl,
+                          size_t total, bool partial, nb_rd_t *body,
+                          nb_diag_t *d) {
+  nb_rd_t ip = *r;
+  ip.pos = start;
+  size_t want = total;
+  if (partial && want > nb_rd_left(&ip)) {
+    want = nb_rd_left(&ip); /* cut by the snaplen: keep what is there */
+  }
+  if (nb_rd_sub(&ip, want, body) != NB_OK) {
+    return fail(d, NB_ETRUNCATED, start + 2, "IPv4 total length");
+  }
+  if (ihl > want) { /* partial only: want == total >= ihl otherwise */
+    return fail(d, NB_ETRUNCATED, start, "IPv4 options");
+  }
+  body->pos = start + ihl; /* skip options, inside the window */
+  return NB_OK;
+}
+
 /* RFC 791 3.1:
  *   0                   1                   2                   3
  *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -98,14 +121,20 @@ static nb_err_t link_header(int link, nb_rd_t *r, uint16_t *type,
  *  |                    Destination Address                        |
  *  |                    Options                    |    Padding    |
  *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * On success `body` is a hard window over the IP payload (Total Length
- * rules; Ethernet padding after it is ignored). */
-static nb_err_t ipv4_header(nb_rd_t *r, nbt_rp_pkt_t *out, nb_rd_t *body,
-                            nb_diag_t *d) {
+ * On success `body` is a window over the IP payload (see ipv4_body). */
+static nb_err_t ipv4_header(nb_rd_t *r, unsigned flags, nbt_rp_pkt_t *out,
+                            nb_rd_t *body, nb_diag_t *d) {
   size_t start = r->pos;
   uint8_t vihl = 0;
   uint16_t total = 0;
   uint16_t frag = 0;
+  if (nb_rd_peek_u8(r, &vihl) == NB_OK && vihl >> 4 != 4) {
+    /* Raw IP: not IPv4 (even if short). Behind a link header that said
+     * IPv4: a broken frame (Wireshark: "Bogus IPv4 version"). */
+    return fail(
+        d, (flags & FLAG_LINK_SAID_IPV4) != 0 ? NB_EMALFORMED : NB_ENOTFOUND,
+        start, "IP version");
+  }
   if (nb_rd_u8(r, &vihl) != NB_OK || nb_rd_skip(r, 1) != NB_OK ||
       nb_rd_be16(r, &total) != NB_OK || nb_rd_skip(r, 2) != NB_OK ||
       nb_rd_be16(r, &frag) != NB_OK || nb_rd_skip(r, 1) != NB_OK ||
@@ -114,26 +143,20 @@ static nb_err_t ipv4_header(nb_rd_t *r, nbt_rp_pkt_t *out, nb_rd_t *body,
     return fail(d, NB_ETRUNCATED, r->pos, "IPv4 header");
   }
   size_t ihl = (size_t)(vihl & 0x0f) * 4;
-  if (vihl >> 4 != 4) {
-    return fail(d, NB_ENOTFOUND, start, "IP version");
-  }
   if (ihl < 20 || total < ihl) {
     return fail(d, NB_EMALFORMED, start, "IPv4 IHL / total length");
   }
   if ((frag & 0x3fff) != 0) { /* MF set or a non-zero offset */
+    out->fragment = true;
     return fail(d, NB_ELIMIT, start + 6, "IPv4 fragment (not reassembled)");
   }
-  nb_rd_t ip = *r;
-  ip.pos = start;
-  if (nb_rd_sub(&ip, total, body) != NB_OK) {
-    return fail(d, NB_ETRUNCATED, start + 2, "IPv4 total length");
-  }
-  body->pos = start + ihl; /* skip options; ihl <= total, inside the window */
-  return NB_OK;
+  return ipv4_body(r, start, ihl, total, (flags & NBT_RP_PARTIAL) != 0, body,
+                   d);
 }
 
 /* RFC 768: source port(2) destination port(2) length(2) checksum(2). */
-static nb_err_t udp_header(nb_rd_t *r, nbt_rp_pkt_t *out, nb_diag_t *d) {
+static nb_err_t udp_header(nb_rd_t *r, unsigned flags, nbt_rp_pkt_t *out,
+                           nb_diag_t *d) {
   size_t start = r->pos;
   uint16_t len = 0;
   if (nb_rd_be16(r, &out->sport) != NB_OK ||
@@ -141,10 +164,14 @@ static nb_err_t udp_header(nb_rd_t *r, nbt_rp_pkt_t *out, nb_diag_t *d) {
       nb_rd_skip(r, 2) != NB_OK) {
     return fail(d, NB_ETRUNCATED, r->pos, "UDP header");
   }
-  if (len < 8 || (size_t)len - 8 > nb_rd_left(r)) {
+  bool partial = (flags & NBT_RP_PARTIAL) != 0;
+  if (len < 8 || (!partial && (size_t)len - 8 > nb_rd_left(r))) {
     return fail(d, NB_EMALFORMED, start + 4, "UDP length");
   }
   out->len = (size_t)len - 8;
+  if (out->len > nb_rd_left(r)) { /* partial: what the IP body holds */
+    out->len = nb_rd_left(r);
+  }
   return nb_rd_bytes(r, out->len, &out->payload);
 }
 
@@ -169,8 +196,9 @@ static nb_err_t tcp_header(nb_rd_t *r, nbt_rp_pkt_t *out, nb_diag_t *d) {
   return nb_rd_bytes(r, out->len, &out->payload);
 }
 
-nb_err_t nbt_rp_frame_parse(int link, const uint8_t *frame, size_t caplen,
-                            nbt_rp_pkt_t *out, nb_diag_t *diag) {
+nb_err_t nbt_rp_frame_parse_ex(int link, const uint8_t *frame, size_t caplen,
+                               unsigned flags, nbt_rp_pkt_t *out,
+                               nb_diag_t *diag) {
   nb_rd_t r;
   nb_rd_t body;
   uint16_t type = 0;
@@ -183,17 +211,24 @@ nb_err_t nbt_rp_frame_parse(int link, const uint8_t *frame, size_t caplen,
   if (type != ETHERTYPE_IPV4) {
     return fail(diag, NB_ENOTFOUND, r.pos, "not IPv4");
   }
-  e = ipv4_header(&r, out, &body, diag);
+  flags &= NBT_RP_PARTIAL;
+  flags |= r.pos > 0 ? FLAG_LINK_SAID_IPV4 : 0; /* not raw IP */
+  e = ipv4_header(&r, flags, out, &body, diag);
   if (e != NB_OK) {
     return e;
   }
   if (out->proto == NBT_RP_IPPROTO_UDP) {
-    return udp_header(&body, out, diag);
+    return udp_header(&body, flags, out, diag);
   }
   if (out->proto == NBT_RP_IPPROTO_TCP) {
     return tcp_header(&body, out, diag);
   }
   return fail(diag, NB_ENOTFOUND, body.pos, "not UDP or TCP");
+}
+
+nb_err_t nbt_rp_frame_parse(int link, const uint8_t *frame, size_t caplen,
+                            nbt_rp_pkt_t *out, nb_diag_t *diag) {
+  return nbt_rp_frame_parse_ex(link, frame, caplen, 0, out, diag);
 }
 
 void nbt_rp_ip4_text(uint32_t a, char buf[16]) {

@@ -2,9 +2,10 @@
 #ifndef NBT_REPLAY_FRAME_H
 #define NBT_REPLAY_FRAME_H
 
-/* Link, IPv4, UDP and TCP headers of one captured frame, for `nbt replay`.
- * A pure function over bytes (no libpcap, no sockets), so that it can be
- * fuzzed in-process (fuzz/replay_frame.c). */
+/* Link, IPv4, UDP and TCP headers of one captured frame, for `nbt replay`
+ * and `nbt decode --pcap`. A pure function over bytes (no libpcap, no
+ * sockets), so that it can be fuzzed in-process (fuzz/replay_capture.c). */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,7 +43,11 @@ typedef struct nbt_rp_pkt {
   uint32_t seq;      /* TCP only */
   const uint8_t *payload;
   size_t len;
+  bool fragment; /* set with NB_ELIMIT when the frame is an IPv4 fragment */
 } nbt_rp_pkt_t;
+
+/* Flags for nbt_rp_frame_parse_ex. */
+#define NBT_RP_PARTIAL 0x01u /* keep what was captured: see below */
 
 /* Parse one captured frame of link type `link` (`caplen` bytes captured).
  * Returns NB_OK for an IPv4 UDP or TCP packet, NB_ENOTFOUND for anything
@@ -51,6 +56,14 @@ typedef struct nbt_rp_pkt {
  * with `diag` saying where for a broken or snaplen-cut frame. */
 nb_err_t nbt_rp_frame_parse(int link, const uint8_t *frame, size_t caplen,
                             nbt_rp_pkt_t *out, nb_diag_t *diag);
+
+/* nbt_rp_frame_parse with `flags`. NBT_RP_PARTIAL (for a decoder, which
+ * shows what it has): an IPv4 Total Length past the captured bytes or a UDP
+ * Length past the IP body is not an error; the payload is then what the
+ * frame holds. The headers themselves must still be whole. */
+nb_err_t nbt_rp_frame_parse_ex(int link, const uint8_t *frame, size_t caplen,
+                               unsigned flags, nbt_rp_pkt_t *out,
+                               nb_diag_t *diag);
 
 /* Dotted-quad text of a host-order address into buf[16]. */
 void nbt_rp_ip4_text(uint32_t addr, char buf[16]);

@@ -75,6 +75,38 @@ void nbt_json_str(FILE *f, const char *s, size_t len) {
   fputc('"', f);
 }
 
+bool nbt_parse_uint(const char *s, unsigned long max, unsigned long *out) {
+  char *end = NULL;
+  if (s == NULL || s[0] < '0' || s[0] > '9') {
+    return false;
+  }
+  unsigned long v = strtoul(s, &end, 0);
+  if (*end != '\0' || v > max) {
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+bool nbt_parse_dotted(const char *s, size_t len, uint32_t *out) {
+  uint32_t a = 0;
+  size_t i = 0;
+  for (int part = 0; part < 4; part++) {
+    unsigned v = 0;
+    size_t digits = 0;
+    while (i < len && s[i] >= '0' && s[i] <= '9' && digits < 3) {
+      v = v * 10 + (unsigned)(s[i++] - '0');
+      digits++;
+    }
+    if (digits == 0 || v > 255 || (part < 3 && (i >= len || s[i++] != '.'))) {
+      return false;
+    }
+    a = a << 8 | v;
+  }
+  *out = a;
+  return i == len;
+}
+
 uint8_t *nbt_read_file(const char *path, size_t max, size_t *len) {
   FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
   if (f == NULL) {

@@ -8,39 +8,11 @@
 set -u
 nbt=$1
 py=/usr/bin/python3
-fails=0; passes=0
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# enc NAME SUFFIX: second-level encoding (RFC 1001 14.1, RFC 1002 4.1).
-enc() {
-  "$py" -c 'import sys
-n = sys.argv[1].encode()
-raw = (n + (b"\0" if n == b"*" else b" ") * 15)[:15] + bytes([int(sys.argv[2], 16)])
-print("20" + "".join("%02x%02x" % (65 + (b >> 4), 65 + (b & 15)) for b in raw) + "00")' "$1" "$2"
-}
+want() { want_build ns "$@"; } # want DESC EXPECTED_HEX ARGS...
 # h TRN FLAGS QD AN NS AR: the 12-byte header (RFC 1002 4.2.1.1).
 h() { printf '%04x%04x%04x%04x%04x%04x' "$1" "$2" "$3" "$4" "$5" "$6"; }
-want() { # want DESC EXPECTED_HEX ARGS...
-  local desc=$1 exp=$2; shift 2
-  local out rc
-  out=$("$nbt" build ns "$@" 2>&1); rc=$?
-  if [ "$rc" -eq 0 ] && [ "$out" = "$exp" ]; then
-    passes=$((passes + 1))
-  else
-    fails=$((fails + 1))
-    printf 'FAIL: %s: nbt build ns %s\n  rc=%s\n  got  %s\n  want %s\n' "$desc" "$*" "$rc" "$out" "$exp"
-  fi
-}
-check() { # check DESC WANT_RC WANT_REGEX CMD...
-  local desc=$1 want_rc=$2 re=$3; shift 3
-  local out rc
-  out=$("$@" 2>&1); rc=$?
-  if [ "$rc" -eq "$want_rc" ] && printf '%s' "$out" | grep -Eq -- "$re"; then
-    passes=$((passes + 1))
-  else
-    fails=$((fails + 1))
-    printf 'FAIL: %s: rc=%s (want %s)\n%s\n' "$desc" "$rc" "$want_rc" "$out"
-  fi
-}
 
 FRED00=$(enc FRED 00)
 FRED20=$(enc FRED 20)
@@ -135,5 +107,4 @@ check "unknown protocol" 2 "unknown protocol 'xx'" "$nbt" build xx
 check "help" 0 'negative-query-response' "$nbt" build ns --help
 check "build help" 0 'usage: nbt build PROTO' "$nbt" build --help
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

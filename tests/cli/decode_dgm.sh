@@ -11,35 +11,7 @@ set -u
 nbt=$1
 here=$(cd "$(dirname "$0")/../.." && pwd)
 py=/usr/bin/python3
-fails=0; passes=0
-check() { # check DESC WANT_RC WANT_REGEX CMD...
-  local desc=$1 want_rc=$2 want=$3; shift 3
-  local out rc
-  out=$("$@" 2>&1); rc=$?
-  if [ "$rc" -eq "$want_rc" ] && printf '%s' "$out" | grep -Eq -- "$want"; then
-    passes=$((passes + 1))
-  else
-    fails=$((fails + 1))
-    printf 'FAIL: %s: rc=%s (want %s)\n%s\n' "$desc" "$rc" "$want_rc" "$out" | head -20
-  fi
-}
-count() { # count DESC WANT_N REGEX CMD...: lines matching REGEX
-  local desc=$1 want=$2 re=$3; shift 3
-  local n
-  n=$("$@" 2>/dev/null | grep -Ec -- "$re")
-  if [ "$n" -eq "$want" ]; then
-    passes=$((passes + 1))
-  else
-    fails=$((fails + 1))
-    printf 'FAIL: %s: %s lines match, want %s\n' "$desc" "$n" "$want"
-  fi
-}
-enc() { # enc NAME SUFFIX: second-level encoding (RFC 1001 14.1)
-  "$py" -c 'import sys
-n = sys.argv[1].encode()
-raw = (n + (b"\0" if n == b"*" else b" ") * 15)[:15] + bytes([int(sys.argv[2], 16)])
-print("20" + "".join("%02x%02x" % (65 + (b >> 4), 65 + (b & 15)) for b in raw) + "00")' "$1" "$2"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ark=$here/pcaps/arkime/nbns.pcap
 ndpi=$here/pcaps/ndpi/netbios.pcap
@@ -74,8 +46,8 @@ objs = [json.loads(l) for l in sys.stdin]
 dg = [o for o in objs if o["proto"] == "nbdgm"]
 hosts = sorted({o["browser"]["server"] for o in dg if "server" in o.get("browser", {})})
 print(len(dg), all(o["ok"] and o["findings"] == [] for o in dg), ",".join(hosts))')
-if [ "$json_ok" = "15 True MDJR98,WORKGROUP" ]; then passes=$((passes + 1)); else
-  fails=$((fails + 1)); echo "FAIL: json parse of the arkime datagrams: $json_ok"; fi
+if [ "$json_ok" = "15 True MDJR98,WORKGROUP" ]; then ok; else
+  bad "json parse of the arkime datagrams: $json_ok"; fi
 
 # Errors carry the offset and field; the run goes on; exit code 1.
 src=$(enc FRED 00); wg=$(enc WORKGROUP 1d)
@@ -100,16 +72,8 @@ check "not a browser" 0 'smb error EMALFORMED at offset 86 \(SMB command' \
   "$nbt" decode --proto dgm "110200017f000001008a00490000${src}${wg}ff534d4272"
 
 # nbt build dgm against RFC 1002 4.4 layouts written here.
+want() { want_build dgm "$@"; } # want DESC EXPECTED ARGS...
 hdr() { printf '%02x%02x%04x%s%04x' "$1" "$2" "$3" "$4" "$5"; } # type flags id ip port
-want() { # want DESC EXPECTED ARGS...
-  local desc=$1 exp=$2; shift 2
-  local out rc
-  out=$("$nbt" build dgm "$@" 2>&1); rc=$?
-  if [ "$rc" -eq 0 ] && [ "$out" = "$exp" ]; then passes=$((passes + 1)); else
-    fails=$((fails + 1))
-    printf 'FAIL: %s: nbt build dgm %s\n  rc=%s\n  got  %s\n  want %s\n' "$desc" "$*" "$rc" "$out" "$exp"
-  fi
-}
 dst=$(enc HOST1 20); star=$(enc '*' 00)
 want "direct-unique" "$(hdr 16 2 0x1234 0a000001 138)00490000${src}${dst}68656c6c6f" \
   direct-unique --src 'FRED<00>' --dst 'HOST1' --src-ip 10.0.0.1 --id 0x1234 --data 68656c6c6f
@@ -134,7 +98,7 @@ if [ "$(printf '%s\n' "$frags" | wc -l)" -eq 2 ] &&
    [ "$(printf '%s\n' "$frags" | head -1 | cut -c1-28)" = "$(hdr 16 3 1 7f000001 138)02440000" ] &&
    [ "$(printf '%s\n' "$frags" | tail -1 | cut -c1-28)" = "$(hdr 16 0 1 7f000001 138)02440216" ] &&
    [ "$(printf '%s\n' "$frags" | head -1 | wc -c)" -eq $((548 * 2 + 1)) ]; then
-  passes=$((passes + 1)); else fails=$((fails + 1)); echo "FAIL: fragments: $frags" | cut -c1-200; fi
+  ok; else bad "fragments: $(printf '%s\n' "$frags" | cut -c1-190)"; fi
 count "fragments decode" 2 '^DIRECT_UNIQUE DATAGRAM .* len=580 off=(0 first|534 last)' \
   sh -c "printf '%s\n' '$frags' | '$nbt' decode --proto dgm -"
 check "three fragments" 0 'len=580 off=236 middle data=236' \
@@ -146,5 +110,4 @@ check "bad name" 1 "--dst 'ABCDEFGHIJKLMNOP'" "$nbt" build dgm direct-group --sr
 check "option not for kind" 2 'option not valid' "$nbt" build dgm error --code 0x82 --dst A
 check "unknown kind" 2 "unknown kind 'frob'" "$nbt" build dgm frob
 check "help" 0 'host-announcement' "$nbt" build dgm --help
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -7,32 +7,9 @@ set -u
 nbt=$1
 src=$2
 py=/usr/bin/python3
-fails=0; passes=0
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-ok() { passes=$((passes + 1)); }
-bad() { fails=$((fails + 1)); printf 'FAIL: %s\n' "$*"; }
-check() { # check DESC WANT_RC WANT_REGEX CMD...
-  local desc=$1 want_rc=$2 want=$3; shift 3
-  local out rc
-  out=$("$@" 2>&1); rc=$?
-  if [ "$rc" -eq "$want_rc" ] && printf '%s' "$out" | grep -Eq -- "$want"; then
-    ok
-  else
-    bad "$desc: rc=$rc (want $want_rc)"; printf '%s\n' "$out" | head -20
-  fi
-}
-# jcheck DESC FILE PYTHON-EXPR: every line of FILE is one JSON object; the
-# expression sees `objs` (the list) and must be true.
-jcheck() {
-  local desc=$1 file=$2 expr=$3
-  if "$py" - "$file" "$expr" <<'EOF'; then ok; else bad "$desc"; head -c 2000 "$file"; echo; fi
-import json, sys
-objs = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-sys.exit(0 if eval(sys.argv[2]) else 1)
-EOF
-}
 
 full=$src/pcaps/node-netbios/netbios-ns-b-full-query.pcap
 q=82c701100001000000000000204649464a454c4550454f434e44434341434143414341434143414341434141410000200001
@@ -147,5 +124,4 @@ check "help" 0 'usage: nbt decode' "$nbt" decode --help
 check "missing file" 3 'nbt: decode: .*nonexistent' "$nbt" decode --pcap "$tmp/nonexistent.pcap"
 check "not a capture" 3 'nbt: decode: ' "$nbt" decode --pcap "$src/README.md"
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -14,26 +14,7 @@ src=${2:-$(cd "$(dirname "$0")/../.." && pwd)}
 py=/usr/bin/python3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0; passes=0
-ok() { passes=$((passes + 1)); }
-bad() { fails=$((fails + 1)); printf 'FAIL: %s\n' "$*"; }
-check() { # check DESC WANT_RC WANT_REGEX CMD...
-  local desc=$1 want_rc=$2 want=$3; shift 3
-  local out rc
-  out=$("$@" 2>&1); rc=$?
-  if [ "$rc" -eq "$want_rc" ] && printf '%s' "$out" | grep -Eq -- "$want"; then
-    ok
-  else
-    bad "$desc: rc=$rc (want $want_rc)"; printf '%s\n' "$out" | head -20
-  fi
-}
-jcheck() { # jcheck DESC FILE PYTHON-EXPR over objs (the JSON lines)
-  if "$py" -c 'import json,sys
-objs=[json.loads(l) for l in open(sys.argv[1])]
-sys.exit(0 if eval(sys.argv[2]) else 1)' "$2" "$3"; then ok; else
-    bad "$1"; head -c 2000 "$2"; echo
-  fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # 1. The done-means command: exactly these lines, exit 0.
 scanner=$src/pcaps/node-netbios/netbios-ssn-full-scanner-winxp.pcap
@@ -167,5 +148,4 @@ check "missing segment" 1 'NBSS error ETRUNCATED at offset 72 \(TCP sequence gap
 check "held segments over the cap" 1 'NBSS error ELIMIT at offset 0 \(out-of-order TCP segments over the cap' \
   "$nbt" decode --pcap "$tmp/many.pcap"
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

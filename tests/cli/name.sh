@@ -2,18 +2,7 @@
 # nbt name: the RFC vector, JSON fields, and clean failures on bad input.
 set -u
 nbt=$1
-fails=0; passes=0
-check() { # check DESC WANT_RC WANT_REGEX CMD...
-  local desc=$1 want_rc=$2 want=$3; shift 3
-  local out rc
-  out=$("$@" 2>&1); rc=$?
-  if [ "$rc" -eq "$want_rc" ] && printf '%s' "$out" | grep -Eq -- "$want"; then
-    passes=$((passes + 1))
-  else
-    fails=$((fails + 1))
-    printf 'FAIL: %s: rc=%s (want %s)\n%s\n' "$desc" "$rc" "$want_rc" "$out"
-  fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check "FRED first level" 0 '^EGFCEFEECACACACACACACACACACACACA$' "$nbt" name encode FRED
 check "FRED wire" 0 '^20454746434546454543414341434143414341434143414341434143414341434100$' "$nbt" name encode FRED
 check "scoped wire" 0 '074e455442494f5303434f4d00$' "$nbt" name encode 'FRED<20>.NETBIOS.COM'
@@ -32,5 +21,4 @@ check "name too long" 1 'limit exceeded at character 15: name longer than 15 byt
 check "bad suffix" 1 'suffix' "$nbt" name encode 'FRED<2x>'
 check "usage" 2 'usage: nbt name' "$nbt" name frobnicate x
 check "unknown command" 2 'unknown command' "$nbt" frobnicate
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -18,19 +18,8 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-fails=0; passes=0
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-check() { # check DESC WANT_RC WANT_REGEX CMD...
-  local desc=$1 want_rc=$2 want=$3; shift 3
-  local out rc
-  out=$("$@" 2>&1); rc=$?
-  if [ "$rc" -eq "$want_rc" ] && printf '%s' "$out" | grep -Eq -- "$want"; then
-    passes=$((passes + 1))
-  else
-    fails=$((fails + 1))
-    printf 'FAIL: %s: rc=%s (want %s)\n%s\n' "$desc" "$rc" "$want_rc" "$out"
-  fi
-}
 
 # start_responder PCAP NSPORT SSNPORT CORRUPT: background, waits for "ready".
 start_responder() {
@@ -104,5 +93,4 @@ check "junit unwritable" 3 'cannot write' "$nbt" replay "$fq" \
   --target 127.0.0.1 --port-map "137:$ns_ok" --timeout 100 \
   --junit "$tmp/no/such/dir.xml"
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -122,7 +122,11 @@ class Nbtd:
         self.rc = None
 
     def start(self):
+        # Every socket path in the test's own directory: a root nbtd's
+        # defaults (/run/nbtd/) collide with any other nbtd on the machine.
         argv = self.prefix + [NBTD, "-F", "--control", self.control,
+                              "--dgram-socket",
+                              os.path.join(self.dir, "dgram.sock"),
                               "--log-level", "info"] + self.args
         self.log = open(self.log_path, "w")
         self.proc = self.popen(argv, stdout=self.log, stderr=subprocess.STDOUT,

@@ -111,6 +111,20 @@ def test_nbt_lookup_finds_nmbd_names(lab):
     assert set(r["addresses"]) == {NMBD, NBTD}  # every member (COLLECT)
 
 
+def test_unicast_miss_answered_like_nmbd(lab):
+    """nmblookup -U (RD=0) gets NAM_ERR from nmbd and from nbtd at once;
+    `nbt lookup -U` sends RD=0 too and reports "not_found"."""
+    for addr in (NMBD, NBTD):
+        t0 = time.monotonic()
+        rc, out = nmblookup(lab, "-U", addr, "NOSUCHNAME#00")
+        took = time.monotonic() - t0
+        assert "name_query failed to find name NOSUCHNAME" in out, out
+        assert took < 1.5, (addr, took)  # answered, not timed out
+        rc, out = T.nbt_json("lookup", "-U", addr, "--timeout", "3000",
+                             "NOSUCHNAME<00>", prefix=lab.cli.argv([]))
+        assert rc == 1 and out["results"][0]["result"] == "not_found", out
+
+
 ROW = re.compile(r"^\s+(.*?)\s+<([0-9a-f]{2})> - (<GROUP> |\s{8})([BPMH]) "
                  r"(.*)$")
 

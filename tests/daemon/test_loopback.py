@@ -77,11 +77,18 @@ def test_lookup_broadcast_json(nbtd):
 
 
 def test_lookup_miss_exit_codes(nbtd):
-    # A B node answers only for its names (RFC 1002 5.1.1.5): silence.
+    # -U without -R asks the node itself (RD=0, as nmblookup): like nmbd, a
+    # B node answers a miss with NAM_ERR at once (RFC 1002 4.2.14).
+    t0 = time.monotonic()
     rc, out = T.nbt_json("lookup", "-U", "127.0.0.1", "--port", nbtd.port,
-                         "--timeout", "800", "NOPE", "XYKON-2")
+                         "--timeout", "3000", "NOPE", "XYKON-2")
     assert rc == 1
-    assert [x["result"] for x in out["results"]] == ["timeout", "found"]
+    assert [x["result"] for x in out["results"]] == ["not_found", "found"]
+    assert time.monotonic() - t0 < 2.5  # an answer, not the timeout
+    # -R asks it as an NBNS, which a B node is not (5.1.1.5): silence.
+    rc, out = T.nbt_json("lookup", "-U", "127.0.0.1", "-R", "--port",
+                         nbtd.port, "--timeout", "800", "NOPE")
+    assert rc == 1 and out["results"][0]["result"] == "timeout"
     # Broadcast: never a negative answer (RFC 1002 5.1.1.5), so a timeout.
     rc, out = T.nbt_json("lookup", "-B", BCAST, "--port", nbtd.port, "NOPE")
     assert rc == 1 and out["results"][0]["result"] == "timeout"

@@ -6,6 +6,7 @@
 # skipped (NB_CI_FUZZ_NO_BUILD=1).
 # Usage: ci_fuzz.sh SOURCE_DIR
 set -euo pipefail
+command -v clang >/dev/null 2>&1 || { echo "SKIP: no clang"; exit 77; }
 src=$(cd "${1:?usage: $0 SOURCE_DIR}" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

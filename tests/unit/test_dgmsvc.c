@@ -307,6 +307,16 @@ static void test_error_not_reflected(void **state) {
                    NB_DGMSVC_DROP_NOT_PRESENT);
   no_output(e);
   assert_int_equal(nb_dgmsvc_counters(e)->errors_not_sent, 1);
+  /* Sources that are no node's address get nothing either. */
+  const uint32_t odd[] = {0, UINT32_MAX, BCAST, IP(224, 0, 0, 1)};
+  for (size_t i = 0; i < 4; i++) {
+    len = build(buf, sizeof buf, NB_DGM_DIRECT_UNIQUE, 8, odd[i],
+                "NBTTEST<00>", "NOSUCHNAME<20>", "x");
+    assert_int_equal(nb_dgmsvc_recv(e, buf, len, odd[i], 138, false, 0),
+                     NB_DGMSVC_DROP_NOT_PRESENT);
+    no_output(e);
+  }
+  assert_int_equal(nb_dgmsvc_counters(e)->errors_not_sent, 5);
   /* send_errors off (a tool that is not the node's datagram service) */
   nb_dgmsvc_config_t c = cfg_of(NB_NSNODE_TYPE_B);
   c.send_errors = false;

@@ -1448,12 +1448,24 @@ static void test_p_release(void **state) {
   assert_int_equal(
       feed(n, NB_NS_KIND_RELEASE_REQUEST, &a, PEER, 137, false, 300),
       NB_NSNODE_DROP_RELEASE_IGNORED);
+  no_out(n);
   assert_int_equal(
-      feed(n, NB_NS_KIND_RELEASE_REQUEST, &a, NBNS, 137, false, 301),
+      feed(n, NB_NS_KIND_RELEASE_REQUEST, &a, NBNS, 1370, false, 301),
       NB_NSNODE_DROP_NONE);
   ev_kind(n, NB_NSNODE_EV_NAME_REMOVED);
   assert_int_equal(EV.removed, NB_NSNODE_REMOVED_NBNS);
   assert_int_equal(nb_nsnode_names(n, NULL, 0), 0);
+  /* RFC 1001 15.5.3: the NBNS's revocation is acknowledged, 0xB400, to
+   * the request's address and port, naming us as the releasing owner. */
+  pop_kind(n, NB_NS_KIND_POS_RELEASE_RESPONSE);
+  assert_int_equal(nb_ns_flags_word(&P.m.hdr), 0xB400);
+  assert_int_equal(P.m.hdr.trn_id, 5);
+  assert_int_equal(P.out.dst_ip, NBNS);
+  assert_int_equal(P.out.dst_port, 1370);
+  assert_true(nb_name_equal(&P.m.rr[0].rrname.name, &v));
+  assert_int_equal(entry(&P.m, 0, 0).nb_flags, NB_NS_ONT_P);
+  assert_int_equal(entry(&P.m, 0, 0).addr, ME);
+  no_out(n);
   nb_nsnode_free(n);
 }
 
@@ -1808,6 +1820,14 @@ static void test_malformed_classes(void **state) {
       feed_hex(n, "1234 0110 0001 0000 0000 0000 " NAME_FRED " 0001 0001", PEER,
                false),
       NB_NSNODE_DROP_UNSUPPORTED); /* QTYPE A */
+  assert_int_equal(
+      feed_hex(n, "1234 0110 0001 0000 0000 0000 " NAME_FRED " 0020 ffff", PEER,
+               false),
+      NB_NSNODE_DROP_UNSUPPORTED); /* QCLASS * (4.2.12: IN only; nmbd: any) */
+  assert_int_equal(
+      feed_hex(n, "1234 0000 0001 0000 0000 0000 " NAME_FRED " 0021 00ff", PEER,
+               false),
+      NB_NSNODE_DROP_UNSUPPORTED); /* node status of class 0xFF */
   assert_int_equal(feed_hex(n, "1234 0110 0000 0000 0000 0000", PEER, false),
                    NB_NSNODE_DROP_INCOMPLETE); /* a query without a question */
   assert_int_equal(feed_hex(n,

@@ -2,7 +2,8 @@
 /* nbt replay's capture reader (src/tools/replay_frame.c, replay_plan.c):
  *  - the link/IPv4/UDP/TCP header parser on a real frame (the Windows XP
  *    query of netbios-ns-b-full-query.pcap) under every link type it
- *    supports, and each rejection with its offset and field;
+ *    supports, and each rejection with its offset and field; the partial
+ *    mode `nbt decode --pcap` uses;
  *  - the plan builder fed packets from memory: NS request/response pairing
  *    by NAME_TRN_ID, and a TCP 139 session whose client stream is cut at
  *    every split point, delivered out of order and with a retransmission,
@@ -115,8 +116,8 @@ static void test_rejections(void **state) {
   b[21] = 0x00;
   b[14] = 0x44; /* IHL 4 */
   expect(b, frame_len, NB_EMALFORMED, 14, "IPv4 IHL / total length");
-  b[14] = 0x65; /* version 6 */
-  expect(b, frame_len, NB_ENOTFOUND, 14, "IP version");
+  b[14] = 0x65; /* version 6 behind EtherType IPv4: broken, as Wireshark */
+  expect(b, frame_len, NB_EMALFORMED, 14, "IP version");
   b[14] = 0x45;
   b[39] = 0xff; /* UDP length 0x00ff: beyond the IP body */
   expect(b, frame_len, NB_EMALFORMED, 38, "UDP length");
@@ -128,6 +129,48 @@ static void test_rejections(void **state) {
   b[12] = 0x08, b[13] = 0x00;
   b[23] = 1; /* ICMP */
   expect(b, frame_len, NB_ENOTFOUND, 34, "not UDP or TCP");
+}
+
+/* NBT_RP_PARTIAL (nbt decode --pcap): a frame cut by the snaplen or a UDP
+ * Length past the IP body keeps what the frame holds; the headers must
+ * still be whole. Fragments are flagged; a short non-IPv4 raw frame is
+ * "not IPv4", not a broken one. */
+static void test_partial(void **state) {
+  uint8_t b[300];
+  uint8_t want[64];
+  size_t n = nb_test_unhex(XP_QUERY_PAYLOAD, want, sizeof want);
+  nbt_rp_pkt_t p;
+  nb_diag_t d = {NB_OK, 0, NULL};
+  load_frame(state);
+  memcpy(b, frame, frame_len);
+  assert_int_equal(nbt_rp_frame_parse_ex(NBT_RP_LINK_EN10MB, b, frame_len - 10,
+                                         NBT_RP_PARTIAL, &p, &d),
+                   NB_OK);
+  assert_int_equal(p.len, n - 10);
+  assert_memory_equal(p.payload, want, n - 10);
+  b[39] = 0xff; /* UDP length past the IP body */
+  assert_int_equal(nbt_rp_frame_parse_ex(NBT_RP_LINK_EN10MB, b, frame_len,
+                                         NBT_RP_PARTIAL, &p, &d),
+                   NB_OK);
+  assert_int_equal(p.len, n);
+  b[39] = 0x3a;
+  b[14] = 0x46; /* IHL 6: options cut by the snaplen */
+  assert_int_equal(
+      nbt_rp_frame_parse_ex(NBT_RP_LINK_EN10MB, b, 36, NBT_RP_PARTIAL, &p, &d),
+      NB_ETRUNCATED);
+  assert_int_equal(d.offset, 14);
+  assert_string_equal(d.field, "IPv4 options");
+  expect(b, 36, NB_ETRUNCATED, 16, "IPv4 total length");
+  b[14] = 0x45;
+  assert_false(p.fragment);
+  b[20] = 0x20; /* MF */
+  assert_int_equal(nbt_rp_frame_parse(NBT_RP_LINK_EN10MB, b, frame_len, &p, &d),
+                   NB_ELIMIT);
+  assert_true(p.fragment);
+  b[0] = 0x60; /* one byte of raw IPv6 */
+  assert_int_equal(nbt_rp_frame_parse(NBT_RP_LINK_RAW, b, 1, &p, &d),
+                   NB_ENOTFOUND);
+  assert_string_equal(d.field, "IP version");
 }
 
 static void test_tcp_header(void **state) {
@@ -315,6 +358,7 @@ int main(void) {
       cmocka_unit_test(test_other_links),
       cmocka_unit_test(test_ethernet_padding),
       cmocka_unit_test(test_rejections),
+      cmocka_unit_test(test_partial),
       cmocka_unit_test(test_tcp_header),
       cmocka_unit_test(test_ns_pairing),
       cmocka_unit_test(test_session_every_split),

@@ -1009,6 +1009,55 @@ static void test_ext_switch_mid_message(void **state) {
   h_free(h);
 }
 
+static void test_passthrough(void **state) {
+  (void)state;
+  h_t *h = h_established();
+  const uint8_t *p;
+  /* The backend's first message: its protocol id must be seen first. */
+  h_feed_hex(h, NB_SSNSRV_BACKEND, "00000100 fe53");
+  assert_int_equal(nb_ssnsrv_passthrough(&h->s, NB_SSNSRV_BACKEND), 0);
+  h_feed_hex(h, NB_SSNSRV_BACKEND, "4d42");
+  assert_int_equal(nb_ssnsrv_passthrough(&h->s, NB_SSNSRV_BACKEND), 252);
+  /* 250 bytes go around the engine (splice), 2 through it. */
+  nb_ssnsrv_passed(&h->s, NB_SSNSRV_BACKEND, 250, h->now);
+  assert_int_equal(nb_ssnsrv_pending(&h->s, NB_SSNSRV_CLIENT, &p), 0);
+  assert_int_equal(nb_ssnsrv_passthrough(&h->s, NB_SSNSRV_BACKEND), 2);
+  assert_false(h->s.ext);
+  h_feed_hex(h, NB_SSNSRV_BACKEND, "0102");
+  assert_true(h->s.ext); /* the message ended: SMB, 24-bit from now */
+  h_expect_out(h, NB_SSNSRV_CLIENT, "00000100 fe534d42 0102");
+  assert_int_equal(h->s.c.bytes[NB_SSNSRV_CLIENT], 8 + 250 + 2);
+  /* A 1 MiB READ response: header and a few bytes through the engine,
+   * the rest around it; nothing while bytes are held for the client. */
+  h->out_len[NB_SSNSRV_CLIENT] = 0;
+  h->auto_flush = false;
+  h_feed_hex(h, NB_SSNSRV_BACKEND, "00100000 aabbcc");
+  assert_int_equal(nb_ssnsrv_passthrough(&h->s, NB_SSNSRV_BACKEND), 0);
+  h_flush(h);
+  assert_int_equal(nb_ssnsrv_passthrough(&h->s, NB_SSNSRV_BACKEND),
+                   (1u << 20) - 3);
+  nb_ssnsrv_passed(&h->s, NB_SSNSRV_BACKEND, (1u << 20) - 3, h->now);
+  assert_int_equal(nb_ssnsrv_passthrough(&h->s, NB_SSNSRV_BACKEND), 0);
+  assert_true(nb_ssn_framer_at_boundary(&h->s.to[NB_SSNSRV_CLIENT].in));
+  /* Keep-alives and the next message come after it, through the engine. */
+  h_feed_hex(h, NB_SSNSRV_BACKEND, "85000000 00000001 77");
+  h_flush(h);
+  h_expect_out(h, NB_SSNSRV_CLIENT, "00100000 aabbcc 00000001 77");
+  /* Passed bytes count as activity and never exceed the message. */
+  nb_ssnsrv_passed(&h->s, NB_SSNSRV_BACKEND, 100, h->now);
+  assert_int_equal(h->s.c.bytes[NB_SSNSRV_CLIENT],
+                   260 + 7 + ((1u << 20) - 3) + 5);
+  /* FIN after the passed bytes: SHUTDOWN as soon as nothing is held. */
+  h_feed_hex(h, NB_SSNSRV_CLIENT, "00000010 00");
+  h_flush(h);
+  assert_int_equal(nb_ssnsrv_passthrough(&h->s, NB_SSNSRV_CLIENT), 15);
+  nb_ssnsrv_passed(&h->s, NB_SSNSRV_CLIENT, 15, h->now);
+  nb_ssnsrv_eof(&h->s, NB_SSNSRV_CLIENT, h->now);
+  h_events(h);
+  assert_non_null(h_find(h, NB_SSNSRV_EV_SHUTDOWN));
+  h_free(h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_route_parse),
@@ -1030,6 +1079,7 @@ int main(void) {
       cmocka_unit_test(test_lent_region_stays),
       cmocka_unit_test(test_large_smb2_read),
       cmocka_unit_test(test_ext_switch_mid_message),
+      cmocka_unit_test(test_passthrough),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

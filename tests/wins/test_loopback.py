@@ -205,6 +205,30 @@ def test_persistence_and_tools(tmp_path):
         d.stop()
 
 
+def test_import_real_nmbd_wins_dat(tmp_path):
+    """tests/wins/golden/nmbd-wins.dat: written by Samba 4.17.12's nmbd (a
+    WINS server in the lab) when it stopped, with two names registered by
+    a client. Its own names (0x66R) and its 0.0.0.0 group records are left
+    out; the rest imports as it was on that day (--now)."""
+    golden = os.path.join(os.path.dirname(__file__), "golden",
+                          "nmbd-wins.dat")
+    db = str(tmp_path / "golden.db")
+    p = W.nbt_wins("import", "--now", "1795287689", golden, db=db)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("2 imported, 0 expired"), p.stdout
+    p = W.nbt_wins("show", "--json", "MIGRATED<20>", "MIGGRP<1c>", db=db)
+    import json
+    names = {n["name"]: n for n in json.loads(p.stdout)["names"]}
+    assert names["MIGRATED<20>"]["kind"] == "unique"
+    assert names["MIGRATED<20>"]["members"][0]["ip"] == "192.0.2.100"
+    assert names["MIGGRP<1c>"]["kind"] == "internet-group"
+    assert names["MIGGRP<1c>"]["members"][0]["nb_flags"] == 0xE000
+    # 30 s before those names die: under nmbd's 60 s, nothing is imported
+    p = W.nbt_wins("import", "--now", "1795291259", golden,
+                   db=str(tmp_path / "late.db"))
+    assert p.returncode == 0 and p.stdout.startswith("0 imported, 2 expired")
+
+
 def test_smbconf_wins_support(tmp_path):
     port = T.free_udp_port()
     conf = tmp_path / "smb.conf"
@@ -212,7 +236,7 @@ def test_smbconf_wins_support(tmp_path):
                     "  workgroup = TESTGRP\n  wins support = yes\n"
                     "  interfaces = 127.0.0.1/8\n")
     d = T.Nbtd(["--smb-conf", str(conf), "--port", str(port),
-                "--db", str(tmp_path / "w.db")]).start()
+                "--db", str(tmp_path / "w.db")] + W.DGRAM_OFF).start()
     c = W.Client("127.0.0.1", port)
     try:
         assert W.wait_ready(c, "SMBWINS"), d.logtext()

@@ -183,12 +183,17 @@ class Client:
         self.s.close()
 
 
+# The datagram service's local socket defaults to /run/nbtd/dgram.sock,
+# shared by every nbtd on the machine: the WINS tests do not need it.
+DGRAM_OFF = ["--dgram-socket", ""]
+
+
 def wins_daemon(port, db, addr="127.0.0.1", name="WINSSRV", extra=(),
                 prefix=(), workdir=None):
     d = T.Nbtd(["--interface", f"{addr}/8", "--port", str(port),
                 "--name", name, "--workgroup", "TESTGRP", "--nbns-server",
                 "--db", db, "--rate-limit", "0", "--rate-limit-global", "0"]
-               + list(extra), prefix=prefix, workdir=workdir)
+               + DGRAM_OFF + list(extra), prefix=prefix, workdir=workdir)
     return d.start()
 
 

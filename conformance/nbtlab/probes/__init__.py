@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 REGISTRY = []
 _MODULES = ("ns_query", "ns_status", "ns_reg", "ns_malformed", "ns_scope",
-            "ns_wins", "dgm", "ssn", "smb")
+            "ns_wins", "dgm", "dgmsvc", "ssn", "smb")
 
 
 @dataclass
