@@ -54,8 +54,7 @@ static bool samba_smb_shape(const uint8_t *p, size_t n, size_t b) {
   if (b + 69 > n || memcmp(p + b, magic, 4) != 0) {
     return false;
   }
-  if (p[b + 4] != NB_SMB_COM_TRANSACTION || p[b + 32] != 17 ||
-      p[b + 59] != 3) {
+  if (p[b + 4] != NB_SMB_COM_TRANSACTION || p[b + 32] != 17 || p[b + 59] != 3) {
     return false;
   }
   /* The mailslot name: NUL-terminated, and 7-bit (Samba converts it from
@@ -165,9 +164,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
               : "Samba accepts, nbtkit refuses",
          lim);
   }
-  if (ours && theirs && (lim & LIM_FRAGMENT) == 0) {
+  bool cmp = ours && theirs && (lim & LIM_FRAGMENT) == 0;
+  if (cmp) {
     compare(&m, pkt, lim);
   }
+  diff_count("diff_dgm_samba",
+             ours != theirs ? 3
+             : !ours        ? 0
+             : cmp          ? 1
+                            : 2,
+             lim);
   talloc_free(ctx);
   return 0;
 }

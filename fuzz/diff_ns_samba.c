@@ -282,9 +282,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
               : "Samba accepts, nbtkit refuses",
          lim);
   }
-  if (ours && theirs && (lim & LIM_STRUCTURE) == 0) {
+  bool cmp = ours && theirs && (lim & LIM_STRUCTURE) == 0;
+  if (cmp) {
     compare(&m, pkt, lim);
   }
+  diff_count("diff_ns_samba",
+             ours != theirs ? 3
+             : !ours        ? 0
+             : cmp          ? 1
+                            : 2,
+             lim);
   talloc_free(ctx);
   return 0;
 }

@@ -34,6 +34,42 @@ enum {
   (LIM_FWD_POINTER | LIM_HOPS | LIM_LONG_NAME | LIM_FIRST_LABEL |              \
    LIM_SCOPE_BYTES)
 
+/* Verdict counts, printed at exit when NB_DIFF_STATS is set (to see how
+ * much of a corpus is compared field by field and which limits explain
+ * the rest): [0] both refuse, [1] both accept and compared, [2] both
+ * accept, records read differently (not compared), [3] verdicts differ,
+ * explained; per limit bit, the inputs showing it. */
+static unsigned long diff_stats[4];
+static unsigned long diff_limit_stats[16];
+static const char *diff_stats_name;
+
+static void diff_stats_print(void) {
+  fprintf(stderr,
+          "%s: both refuse %lu, both accept and compared %lu, both accept "
+          "not compared %lu, explained disagreements %lu\n",
+          diff_stats_name, diff_stats[0], diff_stats[1], diff_stats[2],
+          diff_stats[3]);
+  for (unsigned i = 0; i < 16; i++) {
+    if (diff_limit_stats[i] != 0) {
+      fprintf(stderr, "%s: limit bit %u seen in %lu inputs\n", diff_stats_name,
+              i, diff_limit_stats[i]);
+    }
+  }
+}
+
+static void diff_count(const char *target, unsigned verdict, unsigned lim) {
+  if (diff_stats_name == NULL) {
+    diff_stats_name = target;
+    if (getenv("NB_DIFF_STATS") != NULL) {
+      atexit(diff_stats_print);
+    }
+  }
+  diff_stats[verdict & 3u]++;
+  for (unsigned i = 0; i < 16; i++) {
+    diff_limit_stats[i] += (lim >> i) & 1u;
+  }
+}
+
 static void diff_fail(const char *target, const char *what, unsigned limits) {
   fprintf(stderr, "%s: %s (limits seen: 0x%x)\n", target, what, limits);
   abort();

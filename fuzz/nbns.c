@@ -167,8 +167,7 @@ static void check_owners(step_kind_t kind, const uint32_t *listed,
   }
 }
 
-/* ---- datagrams
- * ----------------------------------------------------------------- */
+/* ---- datagrams -------------------------------------------------------- */
 
 static void check_datagram(const nb_nbns_out_t *o) {
   require(o->len >= 12 && o->len <= NB_NBNS_DATAGRAM_MAX);
@@ -200,8 +199,7 @@ static void drain(void) {
   }
 }
 
-/* ---- the table and the store
- * ------------------------------------------------------- */
+/* ---- the table and the store ------------------------------------------ */
 
 static nb_nbns_record_t all[32];
 
@@ -275,8 +273,7 @@ static void flush(bool fail) {
   check_store();
 }
 
-/* ---- the engine
- * ------------------------------------------------------------------ */
+/* ---- the engine ------------------------------------------------------- */
 
 static void add_statics(void) {
   static const uint32_t own[2] = {SRV_IP, SRV_IP2};
@@ -327,8 +324,7 @@ static void run_timers(void) {
   require(dl > H.now);
 }
 
-/* ---- ops
- * ----------------------------------------------------------------------- */
+/* ---- ops -------------------------------------------------------------- */
 
 static void op_packet(const uint8_t *pl, size_t plen) {
   size_t len = plen > 2 ? plen - 2 : 0;

@@ -67,7 +67,8 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* ---- packets (RFC 1002 4.2.2, 4.2.12) ------------------------------------- */
+/* ---- packets (RFC 1002 4.2.2, 4.2.12) -------------------------------------
+ */
 
 static size_t put_name(uint8_t *p, const char *prefix, unsigned idx) {
   char name[16];
@@ -93,13 +94,13 @@ static size_t build(uint8_t *p, const opts_t *o, uint16_t id, unsigned idx) {
   p[2] = o->reg ? 0x29 : 0x01; /* opcode 5 + RD / opcode 0 + RD */
   p[3] = 0;
   memset(p + 4, 0, 8);
-  p[5] = 1;              /* QDCOUNT */
+  p[5] = 1;               /* QDCOUNT */
   p[11] = o->reg ? 1 : 0; /* ARCOUNT */
   size_t off = 12 + put_name(p + 12, o->prefix, idx);
   memcpy(p + off, qtail, 4);
   off += 4;
   if (o->reg) {
-    static const uint8_t rr[12] = {0xc0, 0x0c, 0, 0x20, 0, 1,
+    static const uint8_t rr[12] = {0xc0, 0x0c, 0,    0x20, 0, 1,
                                    0,    1,    0x51, 0x80, 0, 6};
     memcpy(p + off, rr, sizeof rr); /* TTL 86400, RDLENGTH 6 */
     off += sizeof rr;
@@ -113,7 +114,8 @@ static size_t build(uint8_t *p, const opts_t *o, uint16_t id, unsigned idx) {
   return off;
 }
 
-/* ---- the loop --------------------------------------------------------------- */
+/* ---- the loop ---------------------------------------------------------------
+ */
 
 static uint64_t xorshift(uint64_t *s) {
   *s ^= *s << 13;
@@ -247,8 +249,8 @@ static void run(int fd, const opts_t *o, state_t *st) {
     printf("{\"label\":\"%s\",\"mode\":\"%s\",\"names\":%u,\"inflight\":%u,"
            "\"seconds\":%.3f,\"sent\":%llu,\"done\":%llu,\"negative\":%llu,"
            "\"lost\":%llu,\"per_s\":%.0f,\"p50_us\":%.0f,\"p99_us\":%.0f}\n",
-           o->label, o->reg ? "register" : "query", o->names, o->inflight,
-           secs, (unsigned long long)st->sent, (unsigned long long)st->done,
+           o->label, o->reg ? "register" : "query", o->names, o->inflight, secs,
+           (unsigned long long)st->sent, (unsigned long long)st->done,
            (unsigned long long)st->negative, (unsigned long long)st->lost,
            (double)st->done / secs, pct(st, 0.5), pct(st, 0.99));
   else
@@ -259,7 +261,8 @@ static void run(int fd, const opts_t *o, state_t *st) {
            (unsigned long long)st->negative, (unsigned long long)st->lost);
 }
 
-/* ---- options ------------------------------------------------------------------ */
+/* ---- options
+ * ------------------------------------------------------------------ */
 
 static void usage(void) {
   fprintf(stderr, "usage: wins_load --target IP[:PORT] --mode query|register"
@@ -319,7 +322,7 @@ static void parse(int argc, char **argv, opts_t *o) {
     } else if (strcmp(a, "--inflight") == 0) {
       o->inflight = (unsigned)atoi(v), i++;
     } else if (strcmp(a, "--timeout") == 0) {
-      o->timeout_ns = strtoull(v, NULL, 10) * 1000000u, i++;
+      o->timeout_ns = (uint64_t)strtoull(v, NULL, 10) * 1000000u, i++;
     } else if (strcmp(a, "--label") == 0) {
       o->label = v, i++;
     } else {

@@ -93,6 +93,10 @@ seeds = {
     + b"".join(req(REG, i, i + 1) for i in range(8)) + ev(TICK) + ev(FLUSH),
     "ttl-cap": hdr(TTL_CAP) + req(REG, 0, 0, ttl=255) + req(REG, 1, 0, ttl=0)
     + ev(FLUSH),
+    # found by fuzz_nbns (fixed): the owner of a multi-homed unique name
+    # re-registers it as a group; the other member kept its unique flags
+    "owner-turns-group": hdr() + req(MULTI, 0, 0, n=2) + ev(FLUSH)
+    + req(REG, 0, 0, flags=G | H_ONT) + ev(FLUSH) + req(QRD, 0, 2),
     "malformed": hdr() + raw(0, REG_OK) + raw(1, QD0) + raw(1, AR0) + raw(1, EMPTY)
     + raw(1, EMPTY_MH) + raw(1, OP3) + raw(1, A_REC) + raw(2, b"") + raw(2, REG_OK[:11])
     + raw(0, REG_OK, bcast=True) + ev(FLUSH),

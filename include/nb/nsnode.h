@@ -255,7 +255,9 @@ typedef enum nb_nsnode_removed {
   NB_NSNODE_REMOVED_USER = 0, /* nb_nsnode_remove_name() */
   NB_NSNODE_REMOVED_SHUTDOWN, /* nb_nsnode_shutdown() */
   NB_NSNODE_REMOVED_NBNS      /* the NBNS sent a NAME RELEASE REQUEST
-                                 (RFC 1001 15.1.7 item 3) */
+                                 (RFC 1001 15.1.7 item 3), acknowledged
+                                 with a POSITIVE NAME RELEASE RESPONSE
+                                 (15.5.3) */
 } nb_nsnode_removed_t;
 
 /* One entry of a node status table (RFC 1002 4.2.18 NODE_NAME). */

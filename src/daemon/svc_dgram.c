@@ -4,6 +4,7 @@
 #include "svc_dgram.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +316,10 @@ static void do_bind(nb_svc_dgram_t *s, dg_client_t *cl,
   nb_name_t name = m->to;
   if (m->star) {
     bind_now(s, cl, m->tag, NULL, NB_DGMSVC_BIND_BROADCAST, -1);
+    return;
+  }
+  if (name.bytes[0] == '*') { /* RFC 1001 17.2: nobody's name */
+    reply_err(s, cl, m->tag, NB_EINVAL, "a name starting with '*' (use *)");
     return;
   }
   node_name(s, &name);
@@ -1003,6 +1008,11 @@ static int start_io(nb_svc_dgram_t *s) {
   if (c->dgram_socket[0] == '\0') {
     return 0;
   }
+  /* A client that goes away while lines are on their way must be an EPIPE
+   * for libuv's write(), not a SIGPIPE that kills nbtd (found by lab_dgram:
+   * `nbt dgram listen --count 1` exits while a monitor's copy is queued).
+   * Process-wide, as svc_session.c does for TCP. */
+  (void)signal(SIGPIPE, SIG_IGN);
   rc = listen_app(s);
   bool dflt = strcmp(c->dgram_socket, NB_CONFIG_DGRAM_SOCKET_DEFAULT) == 0;
   if (rc != 0 && s->optional && dflt) {

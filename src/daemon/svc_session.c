@@ -492,7 +492,8 @@ static bool read_result(conn_t *c, nb_ssnsrv_side_t from, ssize_t n) {
 /* splice() the body bytes the engine lets pass into the other side's
  * pipe, and on to the other side. False: stop reading. */
 static bool read_splice(conn_t *c, nb_ssnsrv_side_t from, size_t allowed) {
-  nb_ssnsrv_side_t to = from == CLI ? NB_SSNSRV_BACKEND : NB_SSNSRV_CLIENT;
+  nb_ssnsrv_side_t to =
+      from == NB_SSNSRV_CLIENT ? NB_SSNSRV_BACKEND : NB_SSNSRV_CLIENT;
   end_t *t = &c->end[to];
   if (t->pipe[0] < 0 && !pipe_get(c->svc, t->pipe)) {
     c->copy_only = true;
@@ -519,7 +520,8 @@ static bool read_splice(conn_t *c, nb_ssnsrv_side_t from, size_t allowed) {
 /* read() into the engine's buffer. At a packet boundary only a small read
  * (a header or small messages), so that a large body can be spliced. */
 static bool read_copy(conn_t *c, nb_ssnsrv_side_t from) {
-  nb_ssnsrv_side_t to = from == CLI ? NB_SSNSRV_BACKEND : NB_SSNSRV_CLIENT;
+  nb_ssnsrv_side_t to =
+      from == NB_SSNSRV_CLIENT ? NB_SSNSRV_BACKEND : NB_SSNSRV_CLIENT;
   size_t cap = 0;
   if (!nb_ssnsrv_has_buf(&c->eng, to)) {
     uint8_t *mem = pool_get(c->svc);
@@ -564,7 +566,8 @@ static void read_side(conn_t *c, nb_ssnsrv_side_t from) {
  */
 
 static bool want_read(const conn_t *c, nb_ssnsrv_side_t from) {
-  nb_ssnsrv_side_t to = from == CLI ? NB_SSNSRV_BACKEND : NB_SSNSRV_CLIENT;
+  nb_ssnsrv_side_t to =
+      from == NB_SSNSRV_CLIENT ? NB_SSNSRV_BACKEND : NB_SSNSRV_CLIENT;
   if (!c->end[from].connected || c->end[from].eof ||
       !nb_ssnsrv_want_read(&c->eng, from)) {
     return false;

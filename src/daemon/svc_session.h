@@ -6,11 +6,11 @@
  * nbtd service: one listener per interface address on `session-port`, and
  * per accepted connection a session engine (include/nb/ssnsrv.h) with its
  * backend connection. No protocol logic here: the engine decides, this
- * file moves bytes (reads straight into the engine's buffer, uv_try_write
- * out of it, uv_write for the rest), re-arms one timer per session and
- * lends the engine buffers from a pool only while bytes are in flight, so
- * an idle session holds no buffer. It runs only when the configuration
- * has at least one route. */
+ * file moves bytes (read() into the engine's buffer and send() out of it,
+ * or splice() for message bodies the engine lets pass), re-arms one timer
+ * per session and lends the engine buffers and pipes from pools only while
+ * bytes are in flight, so an idle session holds neither. It runs only when
+ * the configuration has at least one route. */
 
 #include "daemon.h"
 

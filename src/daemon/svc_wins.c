@@ -12,9 +12,11 @@
  * disk, and requests that arrive together share one fsync. */
 #include "svc_wins.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include "log.h"
@@ -225,9 +227,26 @@ static void add_own_names(nb_svc_wins_t *w) {
   add_static(w, c->workgroup.s, NB_SUFFIX_BROWSER_ELECTION, true, ips, n);
 }
 
+/* The database's directory (e.g. /var/lib/nbtd) is made when missing, one
+ * level, as a state directory. */
+static void make_parent(const char *path) {
+  char dir[NB_CONFIG_PATH_MAX + 1];
+  const char *slash = strrchr(path, '/');
+  size_t n = slash != NULL ? (size_t)(slash - path) : 0;
+  if (n == 0 || n >= sizeof dir) {
+    return;
+  }
+  memcpy(dir, path, n);
+  dir[n] = '\0';
+  if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+    nb_log_warn("wins: cannot create %s: %s", dir, strerror(errno));
+  }
+}
+
 static int open_db(nb_svc_wins_t *w) {
   char err[512];
   const char *path = w->d->cfg->wins_db;
+  make_parent(path);
   if (nb_nbns_sqlite_open(path, NB_NBNS_SQLITE_LOCK | NB_NBNS_SQLITE_TRYLOCK,
                           &w->db, err, sizeof err) != NB_OK) {
     nb_log_err("wins: %s", err);
@@ -316,8 +335,7 @@ static void wins_close(void *self) {
   }
 }
 
-/* ---- reports
- * ------------------------------------------------------------------ */
+/* ---- reports ---------------------------------------------------------- */
 
 #define WINS_COUNTERS(XX)                                                      \
   XX(rx_packets)                                                               \

@@ -197,16 +197,13 @@ static void set_now(nb_nbns_t *e, uint64_t now) {
 
 /* ---- the name table ------------------------------------------------------ */
 
-static uint32_t bucket_of(const nb_nbns_t *e, const nb_name_t *name) {
-  return nb_name_hash(name) & (e->n_buckets - 1);
-}
-
 nb_nbs_rec_t *nb_nbs_find(const nb_nbns_t *e, const nb_name_t *name) {
-  uint32_t i = e->buckets[bucket_of(e, name)];
+  uint32_t h = nb_name_hash(name);
+  uint32_t i = e->buckets[h & (e->n_buckets - 1)];
   uint32_t hops = 0;
   while (i != NB_NBS_NIL && hops++ < e->cfg.max_names) {
     nb_nbs_rec_t *r = &e->recs[i];
-    if (nb_name_equal(&r->name, name))
+    if (r->hash == h && nb_name_equal(&r->name, name))
       return r;
     i = r->next;
   }
@@ -224,9 +221,10 @@ nb_nbs_rec_t *nb_nbs_create(nb_nbns_t *e, const nb_name_t *name, bool group) {
   r->used = true;
   r->group = group;
   r->members = NB_NBS_NIL;
+  r->hash = nb_name_hash(name);
   if (e->sweep_at == 0)
     e->sweep_at = e->now + e->cfg.sweep_ms; /* the sweep has work now */
-  uint32_t b = bucket_of(e, name);
+  uint32_t b = r->hash & (e->n_buckets - 1);
   r->next = e->buckets[b];
   e->buckets[b] = i;
   e->n_recs++;
@@ -237,7 +235,7 @@ void nb_nbs_destroy(nb_nbns_t *e, nb_nbs_rec_t *r) {
   uint32_t idx = (uint32_t)(r - e->recs);
   while (r->members != NB_NBS_NIL)
     nb_nbs_remove_member(e, r, e->slots[r->members].ip);
-  uint32_t *link = &e->buckets[bucket_of(e, &r->name)];
+  uint32_t *link = &e->buckets[r->hash & (e->n_buckets - 1)];
   while (*link != NB_NBS_NIL && *link != idx)
     link = &e->recs[*link].next;
   if (*link == idx)

@@ -29,7 +29,7 @@ typedef struct nb_nbs_slot {
 
 /* One name. Members are a list in registration order (oldest first). */
 typedef struct nb_nbs_rec {
-  nb_name_t name;
+  uint32_t hash;    /* nb_name_hash(&name): compared before the name */
   uint32_t next;    /* hash chain, or next free record */
   uint32_t members; /* first slot, NB_NBS_NIL when none */
   uint8_t n_members;
@@ -38,6 +38,7 @@ typedef struct nb_nbs_rec {
   bool is_static;    /* a static unique name: nobody else may hold it */
   bool dirty;        /* a journal entry for it is not pulled yet */
   uint64_t last_seq; /* journal seq covering its latest change; 0 = none */
+  nb_name_t name;
 } nb_nbs_rec_t;
 
 /* A registration being decided (parsed from the request, or kept by a

@@ -199,8 +199,7 @@ static nb_nbns_verdict_t on_query(nb_nbns_t *e, const nb_ns_msg_t *m,
   return answer(e, m, nb_nbs_find(e, &m->qd[0].qname.name), src, port);
 }
 
-/* ---- intake
- * ------------------------------------------------------------------ */
+/* ---- intake ----------------------------------------------------------- */
 
 static nb_nbns_verdict_t on_request(nb_nbns_t *e, const nb_ns_msg_t *m,
                                     uint32_t src, uint16_t port, bool bcast) {

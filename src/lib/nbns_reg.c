@@ -340,8 +340,7 @@ nb_nbns_verdict_t nb_nbs_register(nb_nbns_t *e, nb_nbs_req_t *q) {
   return on_unique(e, r, q);
 }
 
-/* ---- challenge outcomes
- * ------------------------------------------------------ */
+/* ---- challenge outcomes ----------------------------------------------- */
 
 static void finish(nb_nbns_t *e, nb_nbs_chal_t *c) {
   c->used = false;

@@ -111,8 +111,7 @@ static nb_nbns_sqlite_t *open_db(const opts_t *o, unsigned flags) {
   return db;
 }
 
-/* ---- printing
- * ---------------------------------------------------------------- */
+/* ---- printing --------------------------------------------------------- */
 
 static const char *kind_of(const nb_nbns_record_t *r) {
   if (r->group)
@@ -230,8 +229,7 @@ static int cmd_list(const opts_t *o, char **names, int n_names) {
   return rc;
 }
 
-/* ---- delete and import
- * -------------------------------------------------------- */
+/* ---- delete and import ------------------------------------------------ */
 
 static int cmd_delete(const opts_t *o, char **names, int n) {
   nb_name_t nm[64];

@@ -5,9 +5,12 @@ thing").
 One LAN 192.0.2.0/24 (TEST-NET-1) of network namespaces built with the
 conformance lab's library, always torn down:
 
-  nmbd  192.0.2.10  Debian's nmbd: NBTTEST, alias NBTALIAS, TESTGRP
+  nmbd  192.0.2.10  Debian's nmbd: NBTTEST, alias NBTALIAS, TESTGRP, and
+                    the WINS server (for the P node)
   nbtd  192.0.2.20  nbtd: XYKON-2, TESTGRP; its datagram socket is used
                     by `nbt dgram --socket` and `nbt browse --socket`
+  nbdd  192.0.2.30  nbtd as the NBDD (--nbdd-server yes): RELAY
+  pnode 192.0.2.40  nbtd as a P node (WINS 192.0.2.10, NBDD 192.0.2.30)
   cli   192.0.2.100 `nbt dgram` / `nbt browse` standalone (UDP 138 there)
 
 Checks: nmbd's host announcements are listed by `nbt browse` with its
@@ -17,8 +20,10 @@ in a quiet window before it, one within seconds after), while nbtd sends
 nothing and delivers the request to an application bound to TESTGRP<1e>;
 unique datagrams both ways, fragmented ones (512 bytes of user data) both
 ways, DATAGRAM ERROR 0x82 from nbtd (nmbd: none), a name claimed for an
-application and released after it, and the 512-byte limit. Run by ctest as
-`lab_dgram` (label "lab"; exit 77 = skipped when not root). About 90 s.
+application and released after it, the 512-byte limit, and a P node's
+group and broadcast datagrams going through the NBDD (DATAGRAM QUERY
+REQUEST answered, the datagram relayed by broadcast). Run by ctest as
+`lab_dgram` (label "lab"; exit 77 = skipped when not root). About 60 s.
 """
 
 import json
@@ -35,8 +40,9 @@ from nbtlab import scenarios as SC
 from nbtlab.lab import Lab
 
 NMBD, NBTD, CLI = "192.0.2.10", "192.0.2.20", "192.0.2.100"
+NBDD, PNODE = "192.0.2.30", "192.0.2.40"
 BCAST = "192.0.2.255"
-SCN = SC.Scenario("dgram-lab")
+SCN = SC.Scenario("dgram-lab", wins_support=True)
 
 
 class World:
@@ -53,6 +59,8 @@ def lab(tmp_path_factory):
         w.nmbd_host = lab.add_host("nmbd", lan, NMBD)
         w.nbtd_host = lab.add_host("nbtd", lan, NBTD)
         w.cli = lab.add_host("cli", lan, CLI)
+        w.nbdd_host = lab.add_host("nbdd", lan, NBDD)
+        w.pnode_host = lab.add_host("pnode", lan, PNODE)
         lab.wait_links()
         w.samba = S.Samba(w.nmbd_host, SCN, str(w.tmp / "nmbd"),
                           probe_host=w.cli, smbd=False).start()
@@ -60,12 +68,22 @@ def lab(tmp_path_factory):
                          "--workgroup", "TESTGRP", "--rate-limit", "1000"],
                         popen=w.nbtd_host.popen).start()
         w.sock = os.path.join(w.nbtd.dir, "dgram.sock")
+        w.nbdd = T.Nbtd(["--interface", f"{NBDD}/24", "--name", "RELAY",
+                         "--workgroup", "TESTGRP", "--nbdd-server", "yes"],
+                        popen=w.nbdd_host.popen).start()
         w.nbtd.wait_names()
         w.samba.wait_ready(timeout=30)
+        w.pnode = T.Nbtd(["--interface", f"{PNODE}/24", "--name", "PNODE",
+                          "--workgroup", "OTHERGRP", "--node-type", "p",
+                          "--wins-server", NMBD, "--nbdd", NBDD],
+                         popen=w.pnode_host.popen).start()
+        w.nbdd.wait_names()
+        w.pnode.wait_names(timeout=20)
         w.client_conf = S.client_conf(str(w.tmp), SCN)
         yield w
         w.samba.stop()
-        w.nbtd.stop()
+        for d in (w.nbtd, w.nbdd, w.pnode):
+            d.stop()
 
 
 def cli_nbt(w, *args, timeout=60):
@@ -274,3 +292,41 @@ def test_nbtd_still_answers(lab):
     s = lab.nbtd.stats()["datagram-service"]
     assert s["counters"]["rx_packets"] > 0
     assert sum(s["drop"].values()) == s["counters"]["rx_packets"]
+
+
+# ---- the NBDD (RFC 1002 5.3.2, 5.3.4) ---------------------------------------
+
+def test_p_node_through_the_nbdd(lab):
+    """A P node never broadcasts (RFC 1001 17.3): its group and broadcast
+    datagrams go to the NBDD after a DATAGRAM QUERY REQUEST; nbtd as the
+    NBDD answers POSITIVE and relays them, as sent, by broadcast."""
+    assert lab.pnode.names()["PNODE<20>"]["state"] == "active"
+    psock = os.path.join(lab.pnode.dir, "dgram.sock")
+    rx = lab.cli.popen([T.NBT, "dgram", "listen", "--standalone", "--json",
+                        "--monitor", "--count", "2", "--timeout", "20000"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    time.sleep(1.0)
+    send = [T.NBT, "dgram", "send", "--socket", psock]
+    p = T.nbt(*send[1:], "--group", "--to", "TESTGRP<1e>", "via the NBDD",
+              prefix=lab.pnode_host.argv([]))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == \
+        f"sent group datagram to {NBDD} (1 UDP packet)", p.stdout
+    p = T.nbt(*send[1:], "--broadcast", "everyone",
+              prefix=lab.pnode_host.argv([]))
+    assert p.returncode == 0, p.stderr
+    assert f"sent broadcast datagram to {NBDD}" in p.stdout
+    out, err = rx.communicate(timeout=25)
+    got = lines_json(out)
+    assert len(got) == 2, (out, err)
+    by_type = {g["type"]: g for g in got}
+    assert by_type["group"]["to"] == "TESTGRP<1e>"
+    assert by_type["broadcast"]["to"] == "*<00>"
+    for g in got:  # relayed as sent: the P node's header, by broadcast
+        assert g["ip"] == PNODE and g["from"] == "PNODE<00>"
+        assert g["broadcast"] is True
+    c = lab.nbdd.stats()["datagram-service"]["counters"]
+    assert c["nbdd_answers"] >= 2 and c["nbdd_relayed"] >= 2
+    c = lab.pnode.stats()["datagram-service"]["counters"]
+    assert c["nbdd_queries"] >= 2 and c["sends_ok"] >= 2

@@ -310,8 +310,8 @@ static void test_error_not_reflected(void **state) {
   /* Sources that are no node's address get nothing either. */
   const uint32_t odd[] = {0, UINT32_MAX, BCAST, IP(224, 0, 0, 1)};
   for (size_t i = 0; i < 4; i++) {
-    len = build(buf, sizeof buf, NB_DGM_DIRECT_UNIQUE, 8, odd[i],
-                "NBTTEST<00>", "NOSUCHNAME<20>", "x");
+    len = build(buf, sizeof buf, NB_DGM_DIRECT_UNIQUE, 8, odd[i], "NBTTEST<00>",
+                "NOSUCHNAME<20>", "x");
     assert_int_equal(nb_dgmsvc_recv(e, buf, len, odd[i], 138, false, 0),
                      NB_DGMSVC_DROP_NOT_PRESENT);
     no_output(e);

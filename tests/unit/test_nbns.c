@@ -268,8 +268,7 @@ static void test_ttl_policy(void **state) {
   fx_free(&f);
 }
 
-/* ---- registration and durability
- * --------------------------------------------- */
+/* ---- registration and durability -------------------------------------- */
 
 /* RFC 1002 5.1.4.1 "name does not exist": positive, RR echoes the request;
  * the response waits for the commit of the new row. */
@@ -350,8 +349,7 @@ static void test_batching(void **state) {
   fx_free(&f);
 }
 
-/* ---- queries
- * ------------------------------------------------------------------ */
+/* ---- queries ---------------------------------------------------------- */
 
 static void test_query(void **state) {
   (void)state;
@@ -410,8 +408,7 @@ static void test_query_waits_for_durable(void **state) {
   fx_free(&f);
 }
 
-/* ---- refresh and expiry
- * --------------------------------------------------------- */
+/* ---- refresh and expiry ----------------------------------------------- */
 
 static void test_refresh_and_expiry(void **state) {
   (void)state;
@@ -477,8 +474,7 @@ static void test_refresh_edge_cases(void **state) {
   fx_free(&f);
 }
 
-/* ---- conflicts
- * ---------------------------------------------------------------- */
+/* ---- conflicts -------------------------------------------------------- */
 
 /* Another node claims A's unique name: WACK to B, challenge queries to A
  * (RD clear, port 137). Returns the challenge's transaction ID. */
@@ -654,8 +650,7 @@ static void test_two_claimants(void **state) {
   fx_free(&f);
 }
 
-/* ---- groups
- * ------------------------------------------------------------------- */
+/* ---- groups ----------------------------------------------------------- */
 
 static void test_groups(void **state) {
   (void)state;
@@ -711,8 +706,7 @@ static void test_internet_group_cap(void **state) {
   fx_free(&f);
 }
 
-/* ---- multi-homed (opcode 0xF)
- * ------------------------------------------------- */
+/* ---- multi-homed (opcode 0xF) ----------------------------------------- */
 
 /* A request with `n` NB entries in its one additional record. */
 static size_t multi_pkt(uint8_t *buf, uint16_t trn, uint8_t opcode,
@@ -797,8 +791,33 @@ static void test_multihomed(void **state) {
   fx_free(&f);
 }
 
-/* ---- release
- * -------------------------------------------------------------------- */
+/* ---- release ---------------------------------------------------------- */
+
+/* Found by fuzz_nbns: the owner of a multi-homed unique name re-registers
+ * it as a group. The name becomes a group with only that address (members
+ * of one name are all of one kind). */
+static void test_owner_changes_kind(void **state) {
+  (void)state;
+  fx_t f;
+  fx_init(&f);
+  uint8_t buf[512];
+  const uint32_t two[2] = {A, A2};
+  size_t len =
+      multi_pkt(buf, 1, NB_NS_OPCODE_MULTIHOMED, "TURN<20>", two, 2, false);
+  feed_raw(&f, buf, len, A);
+  flush(&f);
+  pop_kind(&f, NB_NS_KIND_POS_REGISTRATION_RESPONSE);
+  have(&f, "TURN<20>", A, true);
+  uint32_t got[4];
+  assert_int_equal(resolve(&f, "TURN<20>", got, 4), 1);
+  assert_int_equal(got[0], A);
+  assert_int_equal(entry(&P.m, 0).nb_flags & NB_NS_NB_G, NB_NS_NB_G);
+  nb_name_t n = nm("TURN<20>");
+  const nb_nbns_record_t *row = nb_nbns_memdb_find(f.db, &n);
+  assert_true(row->group);
+  assert_int_equal(row->n_members, 1);
+  fx_free(&f);
+}
 
 static void test_release(void **state) {
   (void)state;
@@ -832,8 +851,7 @@ static void test_release(void **state) {
   fx_free(&f);
 }
 
-/* ---- own (static) names and policy
- * ---------------------------------------------- */
+/* ---- own (static) names and policy ------------------------------------ */
 
 static void test_static_names(void **state) {
   (void)state;
@@ -870,8 +888,7 @@ static void test_static_names(void **state) {
   fx_free(&f);
 }
 
-/* ---- malformed and out-of-place requests
- * ----------------------------------------- */
+/* ---- malformed and out-of-place requests ------------------------------ */
 
 static void test_malformed(void **state) {
   (void)state;
@@ -977,8 +994,7 @@ static void test_random_input(void **state) {
   fx_free(&f);
 }
 
-/* ---- caps
- * ------------------------------------------------------------------------ */
+/* ---- caps ------------------------------------------------------------- */
 
 static void test_caps(void **state) {
   (void)state;
@@ -1006,8 +1022,7 @@ static void test_caps(void **state) {
   fx_free(&f);
 }
 
-/* ---- restore
- * ------------------------------------------------------------------------ */
+/* ---- restore ---------------------------------------------------------- */
 
 static void test_restore(void **state) {
   (void)state;
@@ -1061,8 +1076,7 @@ static void test_restore(void **state) {
   fx_free(&f);
 }
 
-/* ---- wins.dat
- * ------------------------------------------------------------------------ */
+/* ---- wins.dat --------------------------------------------------------- */
 
 static void test_winsdat(void **state) {
   (void)state;
@@ -1135,8 +1149,7 @@ static void test_winsdat(void **state) {
   assert_true(n > 4);
 }
 
-/* ---- P nodes and the server on one virtual network
- * ------------------------------------ */
+/* ---- P nodes and the server on one virtual network -------------------- */
 
 typedef struct net {
   fx_t s;
@@ -1289,6 +1302,7 @@ int main(void) {
       cmocka_unit_test(test_groups),
       cmocka_unit_test(test_internet_group_cap),
       cmocka_unit_test(test_multihomed),
+      cmocka_unit_test(test_owner_changes_kind),
       cmocka_unit_test(test_release),
       cmocka_unit_test(test_static_names),
       cmocka_unit_test(test_malformed),
