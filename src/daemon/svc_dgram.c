@@ -788,10 +788,13 @@ static void on_line(dg_client_t *cl, const char *line, size_t len) {
   char why[96];
   s->api_lines++;
   if (nb_dgmsvc_api_parse(line, len, &s->msg, &d) != NB_OK) {
+    char tag[NB_DGMSVC_API_TAG_MAX + 1];
     s->api_bad_lines++;
     snprintf(why, sizeof why, "%s at byte %zu",
              d.field != NULL ? d.field : "bad line", d.offset);
-    reply_err(s, cl, "-", d.err, why);
+    /* the request's tag when the parser got that far, else "-" */
+    snprintf(tag, sizeof tag, "%s", s->msg.tag[0] != '\0' ? s->msg.tag : "-");
+    reply_err(s, cl, tag, d.err, why);
     return;
   }
   nb_dgmsvc_api_msg_t m = s->msg; /* s->msg is reused for the replies */
