@@ -281,9 +281,9 @@ def test_nmbd_wins_dat_imports(cells, tmp_path):
     s.close()
     assert b.stop_server() == 0
     assert b.winsdat, "nmbd wrote no wins.dat"
-    shutil.copy(b.winsdat, os.path.join(os.environ.get("NB_LAB_OUT") or
-                                        tempfile.gettempdir(),
-                                        "nmbd-wins.dat"))
+    out = os.environ.get("NB_LAB_OUT") or tempfile.gettempdir()
+    os.makedirs(out, exist_ok=True)
+    shutil.copy(b.winsdat, os.path.join(out, "nmbd-wins.dat"))
     text = open(b.winsdat, encoding="ascii", errors="replace").read()
     assert text.startswith("VERSION 1 0"), text
     db = str(tmp_path / "migrated.db")

@@ -48,6 +48,20 @@ def test_register_query_release(server):
     assert c.resolve("XYKON-2", 0x20) == ["127.0.0.5"]
 
 
+def test_node_status_and_plain_queries_reach_the_node(server):
+    """Node status and queries without RD are for the node, not the NBNS
+    (the tap passes them on): the server's own names answer both."""
+    p = T.nbt("status", "--port", server.port, "127.0.0.1")
+    assert p.returncode == 0, p.stderr
+    assert "WINSSRV" in p.stdout and "TESTGRP" in p.stdout, p.stdout
+    c = server.client
+    assert c.resolve("WINSSRV", 0x20, rd=False) == ["127.0.0.1"]
+    # a name only the NBNS knows: the node does not have it (RD clear)
+    assert c.register("ONLYWINS", 0x20, "127.0.0.7")["rcode"] == 0
+    assert c.resolve("ONLYWINS", 0x20, rd=False) in (None, [])
+    assert c.resolve("ONLYWINS", 0x20, rd=True) == ["127.0.0.7"]
+
+
 def test_release_from_owner(server):
     c = server.client
     assert c.register("OWNED", 0x00, "127.0.0.1")["rcode"] == 0
