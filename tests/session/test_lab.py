@@ -341,33 +341,79 @@ def wait_idle(e, timeout=15):
     raise AssertionError(f"sessions left: {session_stats(e)}")
 
 
+class throttled:
+    """Slow a host's eth0 egress with a token bucket, so that a 100 MiB
+    transfer lasts tens of seconds and a kill lands in its middle whatever
+    the speed of the machine (an unthrottled veth moves 100 MiB in well
+    under a second on an idle machine: seen in CI)."""
+
+    def __init__(self, host, rate="40mbit"):
+        self.host, self.rate = host, rate
+
+    def __enter__(self):
+        p = self.host.run(["tc", "qdisc", "replace", "dev", self.host.ifname,
+                           "root", "tbf", "rate", self.rate, "burst", "64kb",
+                           "latency", "400ms"])
+        assert p.returncode == 0, "tc tbf: " + p.stderr
+        return self
+
+    def __exit__(self, *exc):
+        self.host.run(["tc", "qdisc", "del", "dev", self.host.ifname, "root"])
+
+
+def wait_transfer_started(e, base, min_bytes=1 << 20, timeout=30):
+    """Block until nbtd has forwarded `min_bytes` to the client since the
+    counter value `base`, and return the count seen."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        n = session_stats(e)["counters"]["bytes_to_client"] - base
+        if n >= min_bytes:
+            return n
+        time.sleep(0.05)
+    raise AssertionError(f"no transfer seen: {session_stats(e)}")
+
+
 def test_backend_killed_mid_transfer(env):
     down = os.path.join(env.files, "killed")
-    p = env.cli.popen(["smbclient", f"//{FWD}/pub", "-N", "-s", env.cconf,
-                       "-p", "139", "-c", f"get f100m {down}"],
-                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    time.sleep(0.7)
-    stop_smbd(env, signal.SIGKILL)   # every smbd process, children included
-    out, _ = p.communicate(timeout=60)
-    assert p.returncode != 0 or os.path.getsize(down) < 100 << 20
-    assert env.nbtd.alive()
-    wait_idle(env)
-    start_smbd(env)
+    base = session_stats(env)["counters"]["bytes_to_client"]
+    try:
+        with throttled(env.srv):
+            p = env.cli.popen(["smbclient", f"//{FWD}/pub", "-N", "-s",
+                               env.cconf, "-p", "139", "-c",
+                               f"get f100m {down}"],
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+            seen = wait_transfer_started(env, base)
+            stop_smbd(env, signal.SIGKILL)   # every smbd process, children too
+            out, _ = p.communicate(timeout=60)
+        sent = session_stats(env)["counters"]["bytes_to_client"] - base
+        assert seen < 100 << 20 and sent < 100 << 20, (seen, sent)
+        got = os.path.getsize(down) if os.path.exists(down) else 0
+        assert p.returncode != 0 or got < 100 << 20, out
+        assert env.nbtd.alive()
+        wait_idle(env)
+    finally:
+        if env.smbd.poll() is not None:
+            start_smbd(env)
     p = smbclient(env, f"//{FWD}/pub", "ls")
     assert p.returncode == 0, p.stderr
 
 
 def test_client_killed_mid_transfer(env):
     down = os.path.join(env.files, "cli-killed")
-    p = env.cli.popen(["smbclient", f"//{FWD}/pub", "-N", "-s", env.cconf,
-                       "-p", "139", "-c", f"get f100m {down}"],
-                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.7)
-    os.killpg(p.pid, signal.SIGKILL)
-    p.wait(timeout=10)
-    st = wait_idle(env)              # the backend connection was closed too
+    base = session_stats(env)["counters"]["bytes_to_client"]
+    connects = session_stats(env)["counters"]["backend_connects"]
+    with throttled(env.srv):
+        p = env.cli.popen(["smbclient", f"//{FWD}/pub", "-N", "-s",
+                           env.cconf, "-p", "139", "-c", f"get f100m {down}"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_transfer_started(env, base)
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait(timeout=10)
+        st = wait_idle(env)          # the backend connection was closed too
     assert env.nbtd.alive()
-    assert st["counters"]["backend_connects"] >= 1
+    assert st["counters"]["backend_connects"] > connects
+    assert st["counters"]["bytes_to_client"] - base < 100 << 20
 
 
 def test_200_concurrent_sessions(env):
