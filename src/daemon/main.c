@@ -3,6 +3,7 @@
  * its own file, flags), binds its sockets, drops root, runs the loop, and
  * stops gracefully on SIGINT/SIGTERM. See docs/man/nbtd.8. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,6 +349,10 @@ static int run(const nb_config_t *c, const opts_t *o) {
   gid_t gid;
   int rc = 1;
   nb_log_open("nbtd", c->log_level, true, c->syslog || !o->foreground);
+  /* A peer that goes away mid-write (a control or datagram client, a
+   * session client or backend) must give EPIPE to that one write, not a
+   * SIGPIPE that kills the daemon: ignored in every configuration. */
+  (void)signal(SIGPIPE, SIG_IGN);
   if (!o->foreground && nb_privs_detach(err, sizeof err) != 0) {
     nb_log_err("%s", err);
     return 1;

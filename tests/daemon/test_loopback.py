@@ -195,6 +195,33 @@ def test_stats_text_and_sigusr1(nbtd):
     assert T.nbt("stats", "--control", "/nonexistent/x").returncode == 3
 
 
+def test_control_clients_that_vanish_do_not_kill_it():
+    """A control client that goes away before its reply is written (an
+    `nbt stats` killed mid-way) makes the reply's write fail with EPIPE.
+    nbtd must ignore SIGPIPE in every configuration: here without the
+    datagram service or session routes, which used to be what ignored it."""
+    port = T.free_udp_port()
+    d = daemon(port, addr="127.0.0.11", name="PIPETEST",
+               extra=["--dgram-service", "no"])
+    try:
+        d.wait_names()
+        for _ in range(200):
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(d.control)
+            # A reply larger than the socket buffer, and a reset on close
+            # (unread data pending): the write hits a dead peer.
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+            c.sendall(b"stats json\n")
+            c.close()
+        time.sleep(0.5)
+        assert d.proc.poll() is None, "nbtd died: %s\n%s" % (
+            d.proc.returncode, d.logtext()[-2000:])
+        assert d.stats() is not None
+    finally:
+        rc, _ = d.stop()
+    assert rc == 0, d.logtext()
+
+
 def test_rate_limit_per_source():
     """Answers to one source are rate-limited (no amplifier)."""
     port = T.free_udp_port()
