@@ -7,17 +7,41 @@
  *  - decode -> encode -> decode gives the same 16 bytes and scope, and the
  *    re-encoding has exactly nb_name_wire_len() bytes;
  *  - text -> name -> text -> name is the identity on names;
- *  - the whole input parsed as text: if it parses, the same round trips. */
+ *  - the whole input parsed as text: if it parses, the same round trips;
+ *  - a refused decode or text has an error with known nb_strerror() and
+ *    nb_errname() texts, and a field;
+ *  - the error table (nb/err.h's X-macro): for the code the last byte
+ *    picks (0 down to -15), the message and the name are both known
+ *    exactly when the code is in the enum (NB_OK..NB_EIO), "unknown
+ *    error" / "EUNKNOWN" otherwise, never NULL. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nb/err.h"
 #include "nb/name.h"
 
 static void require(int cond) {
   if (!cond) {
     abort();
   }
+}
+
+static void check_err(const nb_diag_t *d) {
+  require(d->err != NB_OK && d->field != NULL);
+  require(strcmp(nb_strerror(d->err), "unknown error") != 0);
+  require(strcmp(nb_errname(d->err), "EUNKNOWN") != 0);
+}
+
+static void check_err_table(uint8_t pick) {
+  nb_err_t e = (nb_err_t)(-(int)(pick % 16));
+  bool in_enum = e >= NB_EIO && e <= NB_OK;
+  const char *msg = nb_strerror(e);
+  const char *name = nb_errname(e);
+  require(msg != NULL && name != NULL);
+  require((strcmp(msg, "unknown error") != 0) == in_enum);
+  require((strcmp(name, "EUNKNOWN") != 0) == in_enum);
 }
 
 static int same_name(const nb_name_t *a, const nb_name_t *b) {
@@ -54,6 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) {
     return 0;
   }
+  check_err_table(data[size - 1]);
   unsigned flags = (data[0] & 0x80) ? NB_NAME_F_NO_POINTERS : 0;
   const uint8_t *msg = data + 1;
   size_t msg_len = size - 1;
@@ -72,11 +97,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* Unmoved on error, and the error says where, inside the message. */
     require(r.pos == before.pos && diag.field != NULL);
     require(diag.offset <= msg_len && diag.err != NB_OK);
+    check_err(&diag);
   }
 
   nb_name_t t;
-  if (nb_name_from_text(&t, (const char *)data, size, NULL) == NB_OK) {
+  nb_diag_t tdiag = {NB_OK, 0, NULL};
+  if (nb_name_from_text(&t, (const char *)data, size, &tdiag) == NB_OK) {
     check_roundtrips(&t);
+  } else {
+    check_err(&tdiag);
   }
   return 0;
 }

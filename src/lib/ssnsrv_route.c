@@ -230,9 +230,21 @@ nb_err_t nb_ssnsrv_route_parse(nb_ssnsrv_route_t *out, const char *text,
   return err;
 }
 
+/* The last '=' of the text: IPv4:PORT holds none, a NetBIOS name may
+ * ("A=B=1.2.3.4:445" is the name A=B; nb_ssnsrv_route_to_text prints it
+ * raw). */
+static const char *last_eq(const char *text, size_t len) {
+  for (size_t i = len; text != NULL && i > 0; i--) {
+    if (text[i - 1] == '=') {
+      return text + i - 1;
+    }
+  }
+  return NULL;
+}
+
 nb_err_t nb_ssnsrv_forward_parse(nb_ssnsrv_route_t *out, const char *text,
                                  size_t len, nb_diag_t *diag) {
-  const char *eq = text != NULL ? memchr(text, '=', len) : NULL;
+  const char *eq = last_eq(text, len);
   size_t bad = 0;
   memset(out, 0, sizeof *out);
   if (eq == NULL) {
@@ -266,12 +278,31 @@ static const char *action_word(uint8_t a) {
   }
 }
 
+/* A name as one word of a route: nb_name_to_text() with its spaces (a
+ * name may hold them, "A B") escaped as \x20, which nb_name_from_text()
+ * reads back. The result still fits NB_NAME_TEXT_MAX, which allows four
+ * characters for each of the 15 name bytes. */
+static void name_word(const nb_name_t *n, char out[NB_NAME_TEXT_MAX]) {
+  char text[NB_NAME_TEXT_MAX];
+  size_t j = 0;
+  nb_name_to_text(n, text, sizeof text);
+  for (size_t i = 0; text[i] != '\0' && j + 4 < NB_NAME_TEXT_MAX; i++) {
+    if (text[i] == ' ') {
+      memcpy(out + j, "\\x20", 4);
+      j += 4;
+    } else {
+      out[j++] = text[i];
+    }
+  }
+  out[j] = '\0';
+}
+
 size_t nb_ssnsrv_route_to_text(const nb_ssnsrv_route_t *r, char *buf,
                                size_t cap) {
   char name[NB_NAME_TEXT_MAX];
   char as[NB_NAME_TEXT_MAX];
   int n = 0;
-  nb_name_to_text(&r->name, name, sizeof name);
+  name_word(&r->name, name);
   if (r->action == NB_SSNSRV_ROUTE_REJECT) {
     n = snprintf(buf, cap, "%s reject 0x%02x", name, r->code);
   } else {
@@ -281,7 +312,7 @@ size_t nb_ssnsrv_route_to_text(const nb_ssnsrv_route_t *r, char *buf,
   }
   if (n >= 0 && r->action == NB_SSNSRV_ROUTE_NBT && r->rewrite) {
     size_t used = (size_t)n < cap ? (size_t)n : (cap > 0 ? cap - 1 : 0);
-    nb_name_to_text(&r->as, as, sizeof as);
+    name_word(&r->as, as);
     int m = snprintf(cap > 0 ? buf + used : NULL, cap > used ? cap - used : 0,
                      " as %s", as);
     n = m < 0 ? m : n + m;
