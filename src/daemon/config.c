@@ -30,6 +30,7 @@ typedef enum {
   K_SCOPE,
   K_INTERFACE,
   K_BIND_IFACES_ONLY,
+  K_LIMITED_BCAST,
   K_WINS_SERVER,
   K_NODE_TYPE,
   K_RESOLVE_ORDER,
@@ -113,6 +114,7 @@ static const key_def_t keys[K_COUNT] = {
     [K_SCOPE] = {"scope", SEC_GLOBAL, V_SCOPE},
     [K_INTERFACE] = {"interface", SEC_GLOBAL, V_IFACE_LIST},
     [K_BIND_IFACES_ONLY] = {"bind-interfaces-only", SEC_GLOBAL, V_BOOL},
+    [K_LIMITED_BCAST] = {"limited-broadcast", SEC_GLOBAL, V_BOOL},
     [K_WINS_SERVER] = {"wins-server", SEC_GLOBAL, V_IPV4_LIST},
     [K_NODE_TYPE] = {"node-type", SEC_GLOBAL, V_NODE},
     [K_RESOLVE_ORDER] = {"resolve-order", SEC_GLOBAL, V_RESOLVE_LIST},
@@ -748,6 +750,8 @@ static nb_err_t set_value(nb_config_t *c, key_id_t k, const val_t *v,
     return set_scope(c, v, e);
   case K_BIND_IFACES_ONLY:
     return parse_bool(&c->bind_interfaces_only, v, e);
+  case K_LIMITED_BCAST:
+    return parse_bool(&c->limited_broadcast, v, e);
   case K_SYSLOG:
     return parse_bool(&c->syslog, v, e);
   case K_NBNS_SERVER:
@@ -810,6 +814,7 @@ void nb_config_init(nb_config_t *c) {
   memcpy(c->control, NB_CONFIG_CONTROL_DEFAULT,
          sizeof NB_CONFIG_CONTROL_DEFAULT);
   c->log_level = NB_LOG_NOTICE;
+  c->limited_broadcast = true;
   c->port = 137;
   c->rate_limit = 20; /* the engine's defaults */
   c->rate_limit_global = 2000;
@@ -843,10 +848,36 @@ void nb_config_begin_source(nb_config_t *c) {
   }
 }
 
+/* Switches that are also flags `--no-KEY` (a default of yes to turn off). */
+static bool negatable(int k) { return k == K_LIMITED_BCAST; }
+
+/* A flag's key: a key, or `no-KEY` for a negatable switch (*negated). */
+static int find_flag(const char *key, bool *negated) {
+  size_t len = strlen(key);
+  int k = find_key(key, len);
+  *negated = false;
+  if (k < 0 && len > 3 && memcmp(key, "no-", 3) == 0) {
+    k = find_key(key + 3, len - 3);
+    *negated = k >= 0;
+    k = negatable(k) ? k : -1;
+  }
+  return k;
+}
+
 nb_err_t nb_config_set(nb_config_t *c, const char *key, const char *value,
                        size_t vlen, nb_config_error_t *e) {
-  int k = find_key(key, strlen(key));
+  bool negated = false;
+  int k = find_flag(key, &negated);
   val_t v = {value, vlen, 0, 0, NULL};
+  if (k >= 0 && negated) { /* --no-KEY[=yes|no]: KEY gets the opposite */
+    bool on = false;
+    set_error_key(e, key, strlen(key));
+    if (parse_bool(&on, &v, e) != NB_OK) {
+      return NB_EINVAL;
+    }
+    v.p = on ? "no" : "yes";
+    v.len = strlen(v.p);
+  }
   if (k < 0) {
     set_error_key(e, key, strlen(key));
     if (e != NULL) {
@@ -860,12 +891,14 @@ nb_err_t nb_config_set(nb_config_t *c, const char *key, const char *value,
 }
 
 bool nb_config_key_is_switch(const char *key) {
-  int k = find_key(key, strlen(key));
+  bool negated = false;
+  int k = find_flag(key, &negated);
   return k >= 0 && keys[k].kind == V_BOOL;
 }
 
 bool nb_config_key_exists(const char *key) {
-  return find_key(key, strlen(key)) >= 0;
+  bool negated = false;
+  return find_flag(key, &negated) >= 0;
 }
 
 /* ---- nbtd.conf ---------------------------------------------------------
@@ -1385,6 +1418,7 @@ static void write_names(const nb_config_t *c, char *buf, size_t cap,
   }
   out_line(buf, cap, n, K_BIND_IFACES_ONLY,
            c->bind_interfaces_only ? "yes" : "no");
+  out_line(buf, cap, n, K_LIMITED_BCAST, c->limited_broadcast ? "yes" : "no");
 }
 
 static void write_resolution(const nb_config_t *c, char *buf, size_t cap,
@@ -1562,6 +1596,7 @@ static bool names_equal(const nb_config_t *a, const nb_config_t *b) {
 bool nb_config_equal(const nb_config_t *a, const nb_config_t *b) {
   return names_equal(a, b) &&
          a->bind_interfaces_only == b->bind_interfaces_only &&
+         a->limited_broadcast == b->limited_broadcast &&
          a->n_wins == b->n_wins &&
          memcmp(a->wins, b->wins, a->n_wins * sizeof a->wins[0]) == 0 &&
          a->node_type == b->node_type && a->n_resolve == b->n_resolve &&

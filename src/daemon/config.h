@@ -101,6 +101,7 @@ typedef struct nb_config {
   nb_config_iface_t ifaces[NB_CONFIG_MAX_IFACES];
   size_t n_ifaces; /* 0: every broadcast-capable IPv4 interface */
   bool bind_interfaces_only;
+  bool limited_broadcast; /* yes: hear 255.255.255.255 (0.0.0.0 sockets) */
   uint32_t wins[NB_CONFIG_MAX_WINS]; /* host order */
   size_t n_wins;
   nb_config_node_t node_type; /* UNSET: derived in nb_config_finish */
@@ -185,15 +186,17 @@ nb_err_t nb_config_parse_smbconf(nb_config_t *c, const char *text, size_t len,
                                  nb_config_error_t *e);
 
 /* Set one key (the flag spelling without "--", or the file's key) from a
- * value of `vlen` bytes. Unknown keys give NB_ENOTFOUND. */
+ * value of `vlen` bytes. Unknown keys give NB_ENOTFOUND. `no-KEY` sets a
+ * negatable switch (limited-broadcast) to the opposite of the value. */
 nb_err_t nb_config_set(nb_config_t *c, const char *key, const char *value,
                        size_t vlen, nb_config_error_t *e);
 
 /* True when `key` is a configuration key that takes no value on the
- * command line (a boolean flag such as --syslog). */
+ * command line (a boolean flag such as --syslog, or `no-KEY` for a switch
+ * that can be negated: --no-limited-broadcast). */
 bool nb_config_key_is_switch(const char *key);
 
-/* True when `key` is a configuration key at all. */
+/* True when `key` is a configuration key at all (or `no-KEY`, see above). */
 bool nb_config_key_exists(const char *key);
 
 /* Check the result and derive what was left open: the node type (B with no

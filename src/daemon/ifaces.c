@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <fnmatch.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -131,4 +132,60 @@ int nb_ifaces_resolve(nb_daemon_t *d, char *err, size_t errcap) {
   }
   uv_free_interface_addresses(s.sys, s.n_sys);
   return rc;
+}
+
+bool nb_lbcast_wanted(const nb_daemon_t *d) {
+  for (size_t i = 0; i < d->n_ifaces && d->cfg->limited_broadcast; i++) {
+    if ((d->ifaces[i].ip >> 24) != 127) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void nb_lbcast_init(nb_lbcast_t *lb, const nb_daemon_t *d) {
+  memset(lb, 0, sizeof *lb);
+  for (size_t i = 0; i < d->n_ifaces && i < NB_DAEMON_MAX_IFACES; i++) {
+    lb->ifindex[i] = d->ifaces[i].ifname[0] != '\0'
+                         ? if_nametoindex(d->ifaces[i].ifname)
+                         : 0;
+  }
+}
+
+/* The configured interface a datagram arrived on: by interface index, or
+ * (an interface whose name was not known) by the local address the kernel
+ * chose for it. */
+static bool lbcast_iface(const nb_lbcast_t *lb, const nb_daemon_t *d,
+                         const nb_udp_dst_t *dst, size_t *iface) {
+  for (size_t i = 0; i < d->n_ifaces && i < NB_DAEMON_MAX_IFACES; i++) {
+    if (dst->ifindex != 0 && lb->ifindex[i] == dst->ifindex) {
+      *iface = i;
+      return true;
+    }
+  }
+  for (size_t i = 0; i < d->n_ifaces && i < NB_DAEMON_MAX_IFACES; i++) {
+    if (lb->ifindex[i] == 0 && d->ifaces[i].ip == dst->spec_dst) {
+      *iface = i;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool nb_lbcast_take(nb_lbcast_t *lb, const nb_daemon_t *d,
+                    const nb_udp_dst_t *dst, size_t *iface) {
+  if (!dst->known) {
+    lb->no_pktinfo++;
+    return false;
+  }
+  if (dst->addr != NB_LBCAST_ADDR) {
+    lb->not_limited++;
+    return false;
+  }
+  if (!lbcast_iface(lb, d, dst, iface)) {
+    lb->other_iface++;
+    return false;
+  }
+  lb->rx++;
+  return true;
 }

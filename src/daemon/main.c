@@ -53,8 +53,8 @@ static void usage(FILE *f) {
           "--wins-ttl-max S, --wins-max-names N, --dgram-service yes|no,\n"
           "--dgram-port N, --dgram-socket PATH, --nbdd IP, --nbdd-query\n"
           "yes|no, --nbdd-server yes|no, --dgram-rate-limit N,\n"
-          "--dgram-rate-limit-global N. See nbtd(8) and\n"
-          "docs/CONFIGURATION.md.\n");
+          "--dgram-rate-limit-global N, --limited-broadcast yes|no\n"
+          "(--no-limited-broadcast). See nbtd(8) and docs/CONFIGURATION.md.\n");
 }
 
 static char *read_text(const char *path, size_t *len) {

@@ -4,6 +4,7 @@
 #include "svc_dgram.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ifaces.h"
 #include "log.h"
 #include "nb/dgmsvc.h"
 #include "udp.h"
@@ -23,10 +25,18 @@
 
 typedef struct dg_client dg_client_t;
 
+/* A bound socket, read by libuv; except the 0.0.0.0 one (limited
+ * broadcasts, ifaces.h), which needs IP_PKTINFO: it is read by
+ * nb_udp_read_dst() from `rfd`, a dup() of its descriptor watched by
+ * `poll`, as svc_ns.c reads all of its sockets. */
 typedef struct {
   uv_udp_t udp; /* udp.data = this */
   nb_svc_dgram_t *svc;
-  bool bcast; /* bound to the broadcast address: receive only */
+  bool bcast;     /* bound to a broadcast address (or 0.0.0.0): receive only */
+  bool any;       /* bound to 0.0.0.0 */
+  uv_poll_t poll; /* `any` only; poll.data = this */
+  bool poll_init;
+  uv_os_fd_t rfd; /* -1 until opened; closed after the poll handle */
 } dg_sock_t;
 
 /* Who owns an engine binding, and the claimed name it holds (if any). */
@@ -92,7 +102,7 @@ struct nb_svc_dgram {
   bool optional;
   uid_t uid;
   gid_t gid;
-  dg_sock_t socks[2 * NB_DAEMON_MAX_IFACES];
+  dg_sock_t socks[2 * NB_DAEMON_MAX_IFACES + 1]; /* + the 0.0.0.0 one */
   size_t n_socks;
   nb_udp_out_t out[NB_DAEMON_MAX_IFACES];
   size_t n_out;
@@ -114,6 +124,7 @@ struct nb_svc_dgram {
   dg_resolve_t resolving[NB_DGMSVC_MAX_SENDS];
   nb_udp_counters_t udp;
   uint64_t rx_not_ipv4;
+  nb_lbcast_t lbcast; /* the 0.0.0.0 socket's filter and counters */
   uint64_t api_clients, api_refused, api_lines, api_bad_lines, api_slow;
   nb_dgmsvc_event_t ev;    /* scratch */
   nb_dgmsvc_api_msg_t msg; /* scratch: parsed or to format */
@@ -670,12 +681,35 @@ static void observer(void *ctx, const nb_nsnode_event_t *ev) {
 /* ---- UDP 138 ---------------------------------------------------------------
  */
 
+/* One received datagram to the engine. */
+static void deliver(dg_sock_t *sock, const uint8_t *data, size_t len,
+                    const struct sockaddr *addr) {
+  nb_svc_dgram_t *s = sock->svc;
+  uint32_t ip = 0;
+  uint16_t port = 0;
+  if (!nb_udp_peer(addr, &ip, &port)) {
+    s->rx_not_ipv4++;
+    return;
+  }
+  s->udp.rx++;
+  nb_dgmsvc_drop_t why =
+      nb_dgmsvc_recv(s->eng, data, len, ip, port, sock->bcast, now_ms(s));
+  if (why != NB_DGMSVC_DROP_NONE && nb_log_enabled(NB_LOG_DEBUG)) {
+    char a[16];
+    nb_log_debug("datagram-service: dropped %zu bytes from %s:%u (%s): %s", len,
+                 nb_udp_ntoa(ip, a), port,
+                 sock->any     ? "limited broadcast"
+                 : sock->bcast ? "broadcast"
+                               : "unicast",
+                 nb_dgmsvc_drop_str(why));
+  }
+  pump(s);
+}
+
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                     const struct sockaddr *addr, unsigned flags) {
   dg_sock_t *sock = h->data;
   nb_svc_dgram_t *s = sock->svc;
-  uint32_t ip = 0;
-  uint16_t port = 0;
   if ((flags & UV_UDP_MMSG_FREE) != 0 || (nread == 0 && addr == NULL)) {
     return;
   }
@@ -687,39 +721,87 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
     s->udp.rx_truncated++;
     return;
   }
-  if (!nb_udp_peer(addr, &ip, &port)) {
-    s->rx_not_ipv4++;
-    return;
-  }
-  s->udp.rx++;
-  nb_dgmsvc_drop_t why =
-      nb_dgmsvc_recv(s->eng, (const uint8_t *)buf->base, (size_t)nread, ip,
-                     port, sock->bcast, now_ms(s));
-  if (why != NB_DGMSVC_DROP_NONE && nb_log_enabled(NB_LOG_DEBUG)) {
-    char a[16];
-    nb_log_debug("datagram-service: dropped %zd bytes from %s:%u (%s): %s",
-                 nread, nb_udp_ntoa(ip, a), port,
-                 sock->bcast ? "broadcast" : "unicast",
-                 nb_dgmsvc_drop_str(why));
-  }
-  pump(s);
+  deliver(sock, (const uint8_t *)buf->base, (size_t)nread, addr);
 }
 
-static int open_sock(nb_svc_dgram_t *s, uint32_t ip, bool bcast) {
+/* The 0.0.0.0 socket: only a limited broadcast that came in on a
+ * configured interface goes on, as a broadcast (ifaces.h). */
+static void on_dgram_any(void *ctx, const uint8_t *data, size_t len,
+                         const struct sockaddr *addr, const nb_udp_dst_t *dst) {
+  dg_sock_t *sock = ctx;
+  size_t iface = 0;
+  if (nb_lbcast_take(&sock->svc->lbcast, sock->svc->d, dst, &iface)) {
+    deliver(sock, data, len, addr);
+  } else if (dst->addr == NB_LBCAST_ADDR && nb_log_enabled(NB_LOG_DEBUG)) {
+    nb_log_debug("datagram-service: limited broadcast from interface %u "
+                 "(not configured) dropped",
+                 dst->ifindex);
+  }
+}
+
+static void on_readable(uv_poll_t *p, int status, int events) {
+  dg_sock_t *sock = p->data;
+  (void)events;
+  if (status < 0) {
+    sock->svc->udp.rx_errors++;
+    return;
+  }
+  nb_udp_read_dst(sock->rfd, &sock->svc->udp, on_dgram_any, sock);
+}
+
+static void poll_closed(uv_handle_t *h) {
+  dg_sock_t *sock = h->data;
+  (void)close(sock->rfd);
+  sock->rfd = -1;
+}
+
+/* Watch a dup() of the 0.0.0.0 socket for reading (see dg_sock_t). */
+static int start_reading_any(nb_svc_dgram_t *s, dg_sock_t *sock) {
+  uv_os_fd_t fd;
+  int rc = nb_udp_want_pktinfo(&sock->udp);
+  if (rc == 0) {
+    rc = uv_fileno((const uv_handle_t *)&sock->udp, &fd);
+  }
+  if (rc != 0) {
+    return rc;
+  }
+  sock->rfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (sock->rfd < 0) {
+    return uv_translate_sys_error(errno);
+  }
+  rc = uv_poll_init_socket(s->d->loop, &sock->poll, sock->rfd);
+  if (rc != 0) {
+    (void)close(sock->rfd);
+    sock->rfd = -1;
+    return rc;
+  }
+  sock->poll_init = true;
+  sock->poll.data = sock;
+  return uv_poll_start(&sock->poll, UV_READABLE, on_readable);
+}
+
+/* `any`: the 0.0.0.0 socket for limited broadcasts (ip is 0). */
+static int open_sock(nb_svc_dgram_t *s, uint32_t ip, bool bcast, bool any) {
   dg_sock_t *sock = &s->socks[s->n_socks];
   uint16_t port = s->d->cfg->dgram_port;
   char a[16];
   sock->svc = s;
-  sock->bcast = bcast;
+  sock->bcast = bcast || any;
+  sock->any = any;
+  sock->rfd = -1;
   sock->udp.data = sock;
-  int rc = nb_udp_open(s->d->loop, &sock->udp, ip, port, !bcast, NULL);
+  int rc = nb_udp_open(s->d->loop, &sock->udp, ip, port, !sock->bcast, NULL);
   if (rc == 0) {
     s->n_socks++;
-    rc = uv_udp_recv_start(&sock->udp, nb_udp_alloc, on_recv);
+    rc = any ? start_reading_any(s, sock)
+             : uv_udp_recv_start(&sock->udp, nb_udp_alloc, on_recv);
   }
   if (rc == 0) {
     nb_log_info("datagram-service: listening on %s:%u (%s)", nb_udp_ntoa(ip, a),
-                port, bcast ? "broadcast" : "unicast");
+                port,
+                any     ? "limited broadcast"
+                : bcast ? "broadcast"
+                        : "unicast");
   }
   return rc;
 }
@@ -738,14 +820,18 @@ static int open_sockets(nb_svc_dgram_t *s) {
   int rc = 0;
   for (size_t i = 0; i < s->d->n_ifaces && rc == 0; i++) {
     size_t at = s->n_socks;
-    rc = open_sock(s, s->d->ifaces[i].ip, false);
+    rc = open_sock(s, s->d->ifaces[i].ip, false, false);
     if (rc == 0) {
       nb_udp_out_init(&s->out[i], &s->socks[at].udp, &s->udp);
       s->n_out = i + 1;
     }
     if (rc == 0 && own_bcast_sock(s->d, i)) {
-      rc = open_sock(s, s->d->ifaces[i].bcast, true);
+      rc = open_sock(s, s->d->ifaces[i].bcast, true, false);
     }
+  }
+  nb_lbcast_init(&s->lbcast, s->d);
+  if (rc == 0 && nb_lbcast_wanted(s->d)) {
+    rc = open_sock(s, 0, true, true);
   }
   return rc;
 }
@@ -1094,7 +1180,16 @@ static void dg_close(void *self) {
   dg_stop(s);
   nb_svc_ns_observe(s->ns, NULL, NULL);
   for (size_t i = 0; i < s->n_socks; i++) {
-    close_handle((uv_handle_t *)&s->socks[i].udp);
+    dg_sock_t *sock = &s->socks[i];
+    if (sock->poll_init) {
+      if (!uv_is_closing((uv_handle_t *)&sock->poll)) {
+        uv_close((uv_handle_t *)&sock->poll, poll_closed);
+      }
+    } else if (sock->rfd >= 0) {
+      (void)close(sock->rfd);
+      sock->rfd = -1;
+    }
+    close_handle((uv_handle_t *)&sock->udp);
   }
   if (s->handles_init) {
     close_handle((uv_handle_t *)&s->timer);
@@ -1146,6 +1241,13 @@ static void dg_close(void *self) {
   XX(api_slow)                                                                 \
   XX(rx_not_ipv4)
 
+/* The 0.0.0.0 socket (ifaces.h): passed on, and dropped by reason. */
+#define DG_LBCAST(XX)                                                          \
+  XX(rx)                                                                       \
+  XX(not_limited)                                                              \
+  XX(other_iface)                                                              \
+  XX(no_pktinfo)
+
 static size_t n_binds(const nb_svc_dgram_t *s) {
   size_t n = 0;
   for (size_t i = 0; i < NB_DGMSVC_MAX_BINDS; i++) {
@@ -1182,6 +1284,11 @@ static void report_text(const nb_svc_dgram_t *s, nb_sbuf_t *out) {
   nb_sbuf_printf(out, "datagram-service.udp.tx %llu\n",
                  (unsigned long long)s->udp.tx);
   nb_sbuf_printf(out, "datagram-service.bindings %zu\n", n_binds(s));
+#define L_(f)                                                                  \
+  nb_sbuf_printf(out, "datagram-service.limited-broadcast.%s %llu\n", #f,      \
+                 (unsigned long long)s->lbcast.f);
+  DG_LBCAST(L_)
+#undef L_
 }
 
 static void report_json(const nb_svc_dgram_t *s, nb_sbuf_t *out) {
@@ -1208,6 +1315,12 @@ static void report_json(const nb_svc_dgram_t *s, nb_sbuf_t *out) {
   nb_sbuf_printf(out, ",\"%s\":%llu", #f, (unsigned long long)r->f);
   DG_REASM(JR_)
 #undef JR_
+  nb_sbuf_printf(out, "},\"limited_broadcast\":{\"enabled\":%s",
+                 nb_lbcast_wanted(s->d) ? "true" : "false");
+#define JL_(f)                                                                 \
+  nb_sbuf_printf(out, ",\"%s\":%llu", #f, (unsigned long long)s->lbcast.f);
+  DG_LBCAST(JL_)
+#undef JL_
   nb_sbuf_printf(out, "}}");
 }
 

@@ -6,7 +6,8 @@
  * engine (include/nb/dgmsvc.h), per interface a socket bound to the
  * unicast address and one bound to the subnet broadcast address (so the
  * engine knows how each datagram arrived: no DATAGRAM ERROR to
- * broadcasts), and the application socket (`dgram-socket`, a UNIX stream
+ * broadcasts), one on 0.0.0.0 for limited broadcasts (255.255.255.255) as
+ * in svc_ns.h, and the application socket (`dgram-socket`, a UNIX stream
  * socket speaking the line protocol of docs/DATAGRAM-API.md).
  *
  * The engine's names follow the name service (NAME_ADDED, NAME_REMOVED,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ifaces.h"
 #include "log.h"
 #include "nb/nsnode.h"
 #include "udp.h"
@@ -47,13 +48,14 @@ typedef struct {
   bool poll_init;
   nb_svc_ns_t *svc;
   size_t iface;
-  bool bcast; /* bound to the broadcast address: receive only */
+  bool bcast; /* bound to a broadcast address (or 0.0.0.0): receive only */
+  bool any;   /* bound to 0.0.0.0 for limited broadcasts (ifaces.h) */
 } ns_sock_t;
 
 struct nb_svc_ns {
   nb_daemon_t *d;
   nb_nsnode_t *node;
-  ns_sock_t socks[2 * NB_DAEMON_MAX_IFACES];
+  ns_sock_t socks[2 * NB_DAEMON_MAX_IFACES + 1]; /* + the 0.0.0.0 one */
   size_t n_socks;
   nb_udp_out_t out[NB_DAEMON_MAX_IFACES]; /* one per unicast socket */
   size_t unicast_sock[NB_DAEMON_MAX_IFACES];
@@ -67,6 +69,7 @@ struct nb_svc_ns {
   size_t n_names;
   nb_udp_counters_t udp;
   uint64_t rx_not_ipv4;
+  nb_lbcast_t lbcast;   /* the 0.0.0.0 socket's filter and counters */
   nb_nsnode_event_t ev; /* scratch (large) */
   nb_svc_ns_tap_fn tap; /* issue 9: the WINS server sees datagrams first */
   void *tap_arg;
@@ -288,6 +291,29 @@ static void on_dgram(void *ctx, const uint8_t *data, size_t len,
   drain(s);
 }
 
+/* One datagram on the 0.0.0.0 socket: only a limited broadcast that came
+ * in on a configured interface goes on, as a broadcast (ifaces.h). */
+static void on_dgram_any(void *ctx, const uint8_t *data, size_t len,
+                         const struct sockaddr *addr, const nb_udp_dst_t *dst) {
+  ns_sock_t *sock = ctx;
+  nb_svc_ns_t *s = sock->svc;
+  size_t iface = 0;
+  if (!nb_lbcast_take(&s->lbcast, s->d, dst, &iface)) {
+    if (dst->addr == NB_LBCAST_ADDR && nb_log_enabled(NB_LOG_DEBUG)) {
+      nb_log_debug("name-service: limited broadcast from interface %u "
+                   "(not configured) dropped",
+                   dst->ifindex);
+    }
+    return;
+  }
+  if (nb_log_enabled(NB_LOG_DEBUG)) {
+    nb_log_debug("name-service: limited broadcast on %s (%s)",
+                 s->d->ifaces[iface].ifname,
+                 nb_udp_ntoa(s->d->ifaces[iface].ip, (char[16]){0}));
+  }
+  on_dgram(ctx, data, len, addr); /* sock->bcast: told it was broadcast */
+}
+
 static void on_readable(uv_poll_t *p, int status, int events) {
   ns_sock_t *sock = p->data;
   (void)events;
@@ -295,7 +321,11 @@ static void on_readable(uv_poll_t *p, int status, int events) {
     sock->svc->udp.rx_errors++;
     return;
   }
-  nb_udp_read(sock->rfd, &sock->svc->udp, on_dgram, sock);
+  if (sock->any) {
+    nb_udp_read_dst(sock->rfd, &sock->svc->udp, on_dgram_any, sock);
+  } else {
+    nb_udp_read(sock->rfd, &sock->svc->udp, on_dgram, sock);
+  }
 }
 
 static void poll_closed(uv_handle_t *h) {
@@ -350,20 +380,25 @@ void nb_svc_ns_send(nb_svc_ns_t *s, const uint8_t *data, size_t len,
 
 void nb_svc_ns_flush(nb_svc_ns_t *s) { flush_all(s); }
 
-static int open_sock(nb_svc_ns_t *s, size_t iface, bool bcast) {
+/* `any`: the 0.0.0.0 socket for limited broadcasts (`iface` unused). */
+static int open_sock(nb_svc_ns_t *s, size_t iface, bool bcast, bool any) {
   const nb_daemon_iface_t *f = &s->d->ifaces[iface];
   ns_sock_t *sock = &s->socks[s->n_socks];
-  uint32_t ip = bcast ? f->bcast : f->ip;
+  uint32_t ip = any ? 0 : bcast ? f->bcast : f->ip;
   char a[16];
   sock->svc = s;
   sock->iface = iface;
-  sock->bcast = bcast;
+  sock->bcast = bcast || any;
+  sock->any = any;
   sock->udp.data = sock;
   sock->rfd = -1;
-  int rc =
-      nb_udp_open(s->d->loop, &sock->udp, ip, s->d->cfg->port, !bcast, NULL);
+  int rc = nb_udp_open(s->d->loop, &sock->udp, ip, s->d->cfg->port,
+                       !sock->bcast, NULL);
   if (rc == 0) {
     s->n_socks++; /* open: closed by ns_close from now on */
+    rc = any ? nb_udp_want_pktinfo(&sock->udp) : 0;
+  }
+  if (rc == 0) {
     rc = start_reading(s, sock);
   }
   if (rc != 0) {
@@ -371,7 +406,10 @@ static int open_sock(nb_svc_ns_t *s, size_t iface, bool bcast) {
                s->d->cfg->port, uv_strerror(rc));
   } else {
     nb_log_info("name-service: listening on %s:%u (%s)", nb_udp_ntoa(ip, a),
-                s->d->cfg->port, bcast ? "broadcast" : "unicast");
+                s->d->cfg->port,
+                any     ? "limited broadcast"
+                : bcast ? "broadcast"
+                        : "unicast");
   }
   return rc;
 }
@@ -394,20 +432,25 @@ static bool needs_bcast_sock(const nb_daemon_t *d, size_t i) {
 static int open_sockets(nb_svc_ns_t *s) {
   for (size_t i = 0; i < s->d->n_ifaces; i++) {
     s->unicast_sock[i] = s->n_socks;
-    int rc = open_sock(s, i, false);
+    int rc = open_sock(s, i, false, false);
     if (rc != 0) {
       return rc;
     }
     nb_udp_out_init(&s->out[i], &s->socks[s->unicast_sock[i]].udp, &s->udp);
     s->n_out = i + 1;
     if (needs_bcast_sock(s->d, i)) {
-      rc = open_sock(s, i, true);
+      rc = open_sock(s, i, true, false);
       if (rc != 0) {
         return rc;
       }
     }
   }
-  return 0;
+  nb_lbcast_init(&s->lbcast, s->d);
+  if (s->d->cfg->limited_broadcast && !nb_lbcast_wanted(s->d)) {
+    nb_log_info("name-service: loopback addresses only: no 0.0.0.0 socket "
+                "for limited broadcasts");
+  }
+  return nb_lbcast_wanted(s->d) ? open_sock(s, 0, true, true) : 0;
 }
 
 static nb_nsnode_type_t node_type(nb_config_node_t t) {
@@ -630,6 +673,13 @@ static void ns_close(void *self) {
   XX(tx_dropped)                                                               \
   XX(tx_errors)
 
+/* The 0.0.0.0 socket (ifaces.h): passed on, and dropped by reason. */
+#define LBCAST_LIST(XX)                                                        \
+  XX(rx)                                                                       \
+  XX(not_limited)                                                              \
+  XX(other_iface)                                                              \
+  XX(no_pktinfo)
+
 static void report_text(const nb_svc_ns_t *s, nb_sbuf_t *out) {
   const nb_nsnode_counters_t *c = nb_nsnode_counters(s->node);
 #define TEXT_(f)                                                               \
@@ -646,6 +696,11 @@ static void report_text(const nb_svc_ns_t *s, nb_sbuf_t *out) {
                  (unsigned long long)s->udp.f);
   UDP_LIST(UTEXT_)
 #undef UTEXT_
+#define LTEXT_(f)                                                              \
+  nb_sbuf_printf(out, "name-service.limited-broadcast.%s %llu\n", #f,          \
+                 (unsigned long long)s->lbcast.f);
+  LBCAST_LIST(LTEXT_)
+#undef LTEXT_
   for (size_t i = 0; i < s->n_names; i++) {
     char t[NB_NAME_TEXT_MAX];
     const ns_name_t *r = &s->names[i];
@@ -697,6 +752,13 @@ static void report_json(const nb_svc_ns_t *s, nb_sbuf_t *out) {
   sep = ",";
   UDP_LIST(UJSON_)
 #undef UJSON_
+  sep = "";
+  nb_sbuf_printf(out, "},\"limited_broadcast\":{\"enabled\":%s",
+                 nb_lbcast_wanted(s->d) ? "true" : "false");
+#define LJSON_(f)                                                              \
+  nb_sbuf_printf(out, ",\"%s\":%llu", #f, (unsigned long long)s->lbcast.f);
+  LBCAST_LIST(LJSON_)
+#undef LJSON_
   nb_sbuf_printf(out, "},\"names\":[");
   for (size_t i = 0; i < s->n_names; i++) {
     nb_sbuf_printf(out, "%s", i > 0 ? "," : "");

@@ -6,7 +6,10 @@
  * (include/nb/nsnode.h) and, per interface, a socket bound to the unicast
  * address and one bound to the subnet broadcast address, so the engine is
  * told whether each datagram was broadcast (RFC 1002 5.1.1: no negative
- * answers to broadcasts; B-node defence). Broadcasts are sent from the
+ * answers to broadcasts; B-node defence), plus one socket on 0.0.0.0 that
+ * keeps only limited broadcasts (255.255.255.255) arriving on a configured
+ * interface (`limited-broadcast`, docs/CONFIGURATION.md "Sockets"; not
+ * opened when every address is a loopback one). Broadcasts are sent from the
  * unicast socket (SO_BROADCAST) to the subnet broadcast address the engine
  * names. No protocol logic here: bytes in, bytes out, one timer. */
 

@@ -76,6 +76,16 @@ int nb_udp_open(uv_loop_t *loop, uv_udp_t *handle, uint32_t ip, uint16_t port,
   return rc;
 }
 
+int nb_udp_want_pktinfo(uv_udp_t *handle) {
+  uv_os_fd_t fd;
+  int on = 1;
+  int rc = uv_fileno((const uv_handle_t *)handle, &fd);
+  if (rc == 0 && setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on) != 0) {
+    rc = uv_translate_sys_error(errno);
+  }
+  return rc;
+}
+
 void nb_udp_out_init(nb_udp_out_t *out, uv_udp_t *handle,
                      nb_udp_counters_t *counters) {
   out->handle = handle;
@@ -190,11 +200,18 @@ bool nb_udp_out_idle(const nb_udp_out_t *out) {
 
 /* ---- direct reading -------------------------------------------------- */
 
+/* Room for one IP_PKTINFO per datagram (aligned as a cmsghdr). */
+typedef union {
+  size_t align; /* cmsghdr alignment: its first member is a size_t */
+  uint8_t buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+} rx_ctrl_t;
+
 static struct {
   bool init;
   struct mmsghdr msgs[NB_UDP_RX_BATCH];
   struct iovec iov[NB_UDP_RX_BATCH];
   struct sockaddr_storage from[NB_UDP_RX_BATCH];
+  rx_ctrl_t ctrl[NB_UDP_RX_BATCH];
   uint8_t data[NB_UDP_RX_BATCH][NB_UDP_RX_SLOT];
 } rx;
 
@@ -206,38 +223,70 @@ static void rx_reset(void) {
       rx.msgs[i].msg_hdr.msg_iov = &rx.iov[i];
       rx.msgs[i].msg_hdr.msg_iovlen = 1;
       rx.msgs[i].msg_hdr.msg_name = &rx.from[i];
+      rx.msgs[i].msg_hdr.msg_control = rx.ctrl[i].buf;
     }
     /* the kernel writes these back */
     rx.msgs[i].msg_hdr.msg_namelen = sizeof rx.from[i];
+    rx.msgs[i].msg_hdr.msg_controllen = sizeof rx.ctrl[i].buf;
     rx.msgs[i].msg_hdr.msg_flags = 0;
   }
   rx.init = true;
 }
 
+/* The IP_PKTINFO of a received message, if it came with one. */
+static void rx_dst(struct msghdr *h, nb_udp_dst_t *dst) {
+  memset(dst, 0, sizeof *dst);
+  for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm != NULL;
+       cm = CMSG_NXTHDR(h, cm)) {
+    if (cm->cmsg_level != IPPROTO_IP || cm->cmsg_type != IP_PKTINFO ||
+        cm->cmsg_len < CMSG_LEN(sizeof(struct in_pktinfo))) {
+      continue;
+    }
+    struct in_pktinfo pi;
+    memcpy(&pi, CMSG_DATA(cm), sizeof pi);
+    dst->known = true;
+    dst->addr = ntohl(pi.ipi_addr.s_addr);
+    dst->spec_dst = ntohl(pi.ipi_spec_dst.s_addr);
+    dst->ifindex = pi.ipi_ifindex > 0 ? (unsigned)pi.ipi_ifindex : 0;
+  }
+}
+
+/* One reader for both callback kinds: exactly one of fn, fn_dst is set. */
+typedef struct {
+  nb_udp_rx_fn fn;
+  nb_udp_rx_dst_fn fn_dst;
+  void *ctx;
+} rx_sink_t;
+
 /* One recvmmsg(); the number of datagrams read, or -1 (errno). */
-static int rx_batch(uv_os_fd_t fd, nb_udp_counters_t *c, nb_udp_rx_fn fn,
-                    void *ctx) {
+static int rx_batch(uv_os_fd_t fd, nb_udp_counters_t *c, const rx_sink_t *k) {
   int n;
   rx_reset();
   do {
     n = recvmmsg(fd, rx.msgs, NB_UDP_RX_BATCH, MSG_DONTWAIT, NULL);
   } while (n < 0 && errno == EINTR);
   for (int i = 0; i < n; i++) {
-    const struct msghdr *h = &rx.msgs[i].msg_hdr;
+    struct msghdr *h = &rx.msgs[i].msg_hdr;
+    const struct sockaddr *from =
+        (const struct sockaddr *)(const void *)&rx.from[i];
     if ((h->msg_flags & MSG_TRUNC) != 0) {
       c->rx_truncated++;
       continue;
     }
-    fn(ctx, rx.data[i], rx.msgs[i].msg_len,
-       (const struct sockaddr *)(const void *)&rx.from[i]);
+    if (k->fn_dst != NULL) {
+      nb_udp_dst_t dst;
+      rx_dst(h, &dst);
+      k->fn_dst(k->ctx, rx.data[i], rx.msgs[i].msg_len, from, &dst);
+    } else {
+      k->fn(k->ctx, rx.data[i], rx.msgs[i].msg_len, from);
+    }
   }
   return n;
 }
 
-void nb_udp_read(uv_os_fd_t fd, nb_udp_counters_t *c, nb_udp_rx_fn fn,
-                 void *ctx) {
+static void rx_rounds(uv_os_fd_t fd, nb_udp_counters_t *c, const rx_sink_t *k) {
   for (int round = 0; round < NB_UDP_RX_ROUNDS; round++) {
-    int n = rx_batch(fd, c, fn, ctx);
+    int n = rx_batch(fd, c, k);
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
       c->rx_errors++;
     }
@@ -245,6 +294,18 @@ void nb_udp_read(uv_os_fd_t fd, nb_udp_counters_t *c, nb_udp_rx_fn fn,
       return; /* drained (or failed): wait for the next wake-up */
     }
   }
+}
+
+void nb_udp_read(uv_os_fd_t fd, nb_udp_counters_t *c, nb_udp_rx_fn fn,
+                 void *ctx) {
+  rx_sink_t k = {fn, NULL, ctx};
+  rx_rounds(fd, c, &k);
+}
+
+void nb_udp_read_dst(uv_os_fd_t fd, nb_udp_counters_t *c, nb_udp_rx_dst_fn fn,
+                     void *ctx) {
+  rx_sink_t k = {NULL, fn, ctx};
+  rx_rounds(fd, c, &k);
 }
 
 bool nb_udp_peer(const struct sockaddr *addr, uint32_t *ip, uint16_t *port) {

@@ -65,6 +65,11 @@ void nb_udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 int nb_udp_open(uv_loop_t *loop, uv_udp_t *handle, uint32_t ip, uint16_t port,
                 bool broadcast, uv_close_cb close_cb);
 
+/* Ask for IP_PKTINFO on an open socket (for nb_udp_read_dst()): the
+ * destination address and receiving interface of every datagram.
+ * 0 or a libuv error. */
+int nb_udp_want_pktinfo(uv_udp_t *handle);
+
 /* Bind `out` to an open socket. */
 void nb_udp_out_init(nb_udp_out_t *out, uv_udp_t *handle,
                      nb_udp_counters_t *counters);
@@ -96,6 +101,23 @@ typedef void (*nb_udp_rx_fn)(void *ctx, const uint8_t *data, size_t len,
                              const struct sockaddr *from);
 void nb_udp_read(uv_os_fd_t fd, nb_udp_counters_t *counters, nb_udp_rx_fn fn,
                  void *ctx);
+
+/* Where a datagram was received (IP_PKTINFO, see nb_udp_want_pktinfo()).
+ * Host order. `known` is false when the kernel sent no IP_PKTINFO. */
+typedef struct nb_udp_dst {
+  bool known;
+  uint32_t addr;     /* ipi_addr: the header's destination address */
+  uint32_t spec_dst; /* ipi_spec_dst: the local address replies would use */
+  unsigned ifindex;  /* ipi_ifindex: the interface it arrived on */
+} nb_udp_dst_t;
+typedef void (*nb_udp_rx_dst_fn)(void *ctx, const uint8_t *data, size_t len,
+                                 const struct sockaddr *from,
+                                 const nb_udp_dst_t *dst);
+
+/* As nb_udp_read(), passing each datagram's IP_PKTINFO (`dst` valid during
+ * the call only). */
+void nb_udp_read_dst(uv_os_fd_t fd, nb_udp_counters_t *counters,
+                     nb_udp_rx_dst_fn fn, void *ctx);
 
 /* The sender of a received datagram, host order; false if not IPv4. */
 bool nb_udp_peer(const struct sockaddr *addr, uint32_t *ip, uint16_t *port);

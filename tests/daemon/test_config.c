@@ -301,6 +301,56 @@ static void test_round_trip(void **state) {
   assert_int_equal(strlen(small), sizeof small - 1);
 }
 
+/* limited-broadcast: default yes, a [global] switch in the file, and as a
+ * flag also `no-limited-broadcast` (the opposite of its value). */
+static void test_limited_broadcast(void **state) {
+  nb_config_t c;
+  nb_config_t back;
+  nb_config_error_t e;
+  char buf[8192];
+  (void)state;
+  nb_config_init(&c);
+  assert_true(c.limited_broadcast);
+  assert_int_equal(parse(&c, "limited-broadcast = no\n", &e), NB_OK);
+  assert_false(c.limited_broadcast);
+  assert_int_equal(parse(&c, "[name-service]\nlimited-broadcast = no\n", &e),
+                   NB_EINVAL);
+  assert_string_equal(e.what, "key belongs to another section");
+  assert_int_equal(parse(&c, "no-limited-broadcast = yes\n", &e), NB_EINVAL);
+  assert_string_equal(e.what, "unknown key"); /* the file has no no-KEY */
+  /* flags */
+  assert_true(nb_config_key_exists("limited-broadcast"));
+  assert_true(nb_config_key_exists("no-limited-broadcast"));
+  assert_true(nb_config_key_is_switch("no-limited-broadcast"));
+  assert_false(nb_config_key_exists("no-syslog")); /* only this switch */
+  assert_false(nb_config_key_exists("no-name"));
+  assert_false(nb_config_key_exists("no-"));
+  nb_config_init(&c);
+  assert_int_equal(nb_config_set(&c, "no-limited-broadcast", "yes", 3, &e),
+                   NB_OK);
+  assert_false(c.limited_broadcast);
+  assert_int_equal(nb_config_set(&c, "no-limited-broadcast", "no", 2, &e),
+                   NB_OK);
+  assert_true(c.limited_broadcast);
+  assert_int_equal(nb_config_set(&c, "limited-broadcast", "off", 3, &e), NB_OK);
+  assert_false(c.limited_broadcast);
+  memset(&e, 0, sizeof e);
+  assert_int_equal(nb_config_set(&c, "no-limited-broadcast", "maybe", 5, &e),
+                   NB_EINVAL);
+  assert_string_equal(e.key, "no-limited-broadcast");
+  assert_false(c.limited_broadcast); /* unchanged */
+  assert_int_equal(nb_config_set(&c, "no-syslog", "yes", 3, &e), NB_ENOTFOUND);
+  /* written, read back, compared */
+  size_t n = nb_config_write(&c, buf, sizeof buf);
+  assert_true(n < sizeof buf);
+  assert_non_null(strstr(buf, "limited-broadcast = no\n"));
+  assert_int_equal(parse(&back, buf, &e), NB_OK);
+  assert_false(back.limited_broadcast);
+  assert_true(nb_config_equal(&c, &back));
+  back.limited_broadcast = true;
+  assert_false(nb_config_equal(&c, &back));
+}
+
 static void test_format_error(void **state) {
   nb_config_t c;
   nb_config_error_t e;
@@ -323,6 +373,7 @@ int main(void) {
       cmocka_unit_test(test_smbconf_errors),
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_format_error),
+      cmocka_unit_test(test_limited_broadcast),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,14 +11,17 @@ conformance lab's library (conformance/nbtlab/lab.py), always torn down:
 Checks (issue 6, "Verified against the real thing"): nmblookup finds
 nbtd's names; `nbt lookup` finds nmbd's; `nmblookup -A` and `nbt status`
 show equivalent tables (for both daemons); conflicts both ways; the
-malformed-packet probes leave nbtd up and answering; a graceful stop
-broadcasts releases. Run by ctest as `lab_nbtd` (label "lab"; exit 77 =
+malformed-packet probes leave nbtd up and answering; limited broadcasts
+(255.255.255.255) are answered once, subnet broadcasts still once, those
+from an interface nbtd is not on are dropped, and --no-limited-broadcast
+turns them off; a graceful stop broadcasts releases. Run by ctest as `lab_nbtd` (label "lab"; exit 77 =
 skipped when not root).
 """
 
 import re
 import signal
 import socket
+import subprocess
 import time
 
 import pytest
@@ -217,6 +220,149 @@ def test_malformed_probes_leave_nbtd_answering(lab):
     assert f"{NBTD} XYKON-2<20>" in out
     # nmbd survived them too (it got the broadcast copies)
     assert lab.samba.alive()
+
+
+# ---- limited broadcasts (255.255.255.255) ---------------------------------
+
+LBCAST = "255.255.255.255"
+
+
+def bcast_socket(w, src=CLI):
+    """A socket in cli (SO_BROADCAST), bound to `src`: the kernel sends
+    255.255.255.255 out of the interface holding that address."""
+    s = w.cli.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+    s.bind((src, 0))
+    s.settimeout(0.2)
+    return s
+
+
+def answers(s, trn_id, seconds=1.0):
+    """(source address, packet) of every response with `trn_id` heard on
+    `s` within `seconds`."""
+    got = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            pkt, src = s.recvfrom(2048)
+        except socket.timeout:
+            continue
+        h = T.parse_header(pkt)
+        if h["response"] and h["trn_id"] == trn_id:
+            got.append((src[0], pkt))
+    return got
+
+
+def ns_stats(w):
+    return w.nbtd.stats()["name-service"]
+
+
+def test_limited_broadcast_query_answered(lab):
+    """A NAME QUERY REQUEST broadcast to 255.255.255.255 (DHCP-less and
+    embedded clients do this; nmbd hears it on 0.0.0.0): nbtd answers once,
+    positively, and the datagram came in on the limited-broadcast path."""
+    before = ns_stats(lab)
+    s = bcast_socket(lab)
+    try:
+        s.sendto(T.query(0x6c01, "XYKON-2", 0x00, bcast=True), (LBCAST, 137))
+        got = answers(s, 0x6c01)
+    finally:
+        s.close()
+    assert [src for src, _ in got] == [NBTD], got  # one answer, from nbtd
+    h = T.parse_header(got[0][1])
+    assert h["rcode"] == 0 and h["an"] == 1, h
+    assert got[0][1][-4:] == socket.inet_aton(NBTD)  # NB_ADDRESS
+    after = ns_stats(lab)
+    lb0, lb1 = before["limited_broadcast"], after["limited_broadcast"]
+    assert lb1["enabled"] is True
+    assert lb1["rx"] - lb0["rx"] == 1, (lb0, lb1)
+    assert after["counters"]["answers_positive"] - \
+        before["counters"]["answers_positive"] == 1
+
+
+def test_subnet_broadcast_and_unicast_answered_once(lab):
+    """The 0.0.0.0 socket hears subnet broadcasts too (Linux delivers a
+    broadcast to every matching socket): it drops them, so a query to
+    192.0.2.255 is answered exactly once. Unicast to nbtd's address goes
+    to the more specific socket only."""
+    s = bcast_socket(lab)
+    try:
+        before = ns_stats(lab)
+        s.sendto(T.query(0x6c02, "XYKON-2", 0x00, bcast=True), (BCAST, 137))
+        got = answers(s, 0x6c02)
+        mid = ns_stats(lab)
+        s.sendto(T.query(0x6c03, "XYKON-2", 0x00), (NBTD, 137))
+        got_u = answers(s, 0x6c03)
+        after = ns_stats(lab)
+    finally:
+        s.close()
+    assert [src for src, _ in got] == [NBTD], got
+    assert [src for src, _ in got_u] == [NBTD], got_u
+    lb0, lb1, lb2 = (x["limited_broadcast"] for x in (before, mid, after))
+    assert lb1["not_limited"] - lb0["not_limited"] == 1, (lb0, lb1)
+    assert lb1["rx"] == lb0["rx"]
+    assert mid["counters"]["answers_positive"] - \
+        before["counters"]["answers_positive"] == 1
+    assert lb2 == lb1, (lb1, lb2)  # unicast never reached 0.0.0.0
+
+
+def test_limited_broadcast_on_other_interface_dropped(lab):
+    """A limited broadcast arriving on an interface nbtd is not configured
+    for is dropped and counted (a veth cli <-> nbtd, 198.51.100.0/24, added
+    here and removed after)."""
+    ns_nbtd, ns_cli = lab.nbtd_host.ns, lab.cli.ns
+    subprocess.run(["ip", "-n", ns_nbtd, "link", "add", "lbx0", "type",
+                    "veth", "peer", "name", "lbx1", "netns", ns_cli],
+                   check=True)
+    try:
+        for ns, dev, addr in ((ns_nbtd, "lbx0", "198.51.100.20/24"),
+                              (ns_cli, "lbx1", "198.51.100.100/24")):
+            subprocess.run(["ip", "-n", ns, "addr", "add", addr, "dev", dev],
+                           check=True)
+            subprocess.run(["ip", "-n", ns, "link", "set", dev, "up"],
+                           check=True)
+        time.sleep(0.5)
+        before = ns_stats(lab)["limited_broadcast"]
+        s = bcast_socket(lab, "198.51.100.100")
+        try:
+            s.sendto(T.query(0x6c04, "XYKON-2", 0x00, bcast=True),
+                     (LBCAST, 137))
+            got = answers(s, 0x6c04)
+        finally:
+            s.close()
+        after = ns_stats(lab)["limited_broadcast"]
+    finally:
+        subprocess.run(["ip", "-n", ns_nbtd, "link", "del", "lbx0"])
+    assert got == []
+    assert after["other_iface"] - before["other_iface"] == 1, (before, after)
+    assert after["rx"] == before["rx"]
+
+
+def test_limited_broadcast_switch_off(lab):
+    """--no-limited-broadcast: a second nbtd (on peer) does not hear
+    255.255.255.255 and opens no 0.0.0.0 socket; subnet broadcasts still
+    work."""
+    d = start_nbtd(lab.peer, PEER, "LBOFF", extra=["--no-limited-broadcast"])
+    try:
+        d.wait_names()
+        s = bcast_socket(lab)
+        try:
+            s.sendto(T.query(0x6c05, "LBOFF", 0x00, bcast=True),
+                     (LBCAST, 137))
+            got_l = answers(s, 0x6c05)
+            s.sendto(T.query(0x6c06, "LBOFF", 0x00, bcast=True),
+                     (BCAST, 137))
+            got_s = answers(s, 0x6c06)
+        finally:
+            s.close()
+        st = d.stats()["name-service"]
+        assert got_l == [], got_l
+        assert [src for src, _ in got_s] == [PEER], got_s
+        assert st["limited_broadcast"]["enabled"] is False
+        assert "limited broadcast" not in d.logtext()
+        assert "0.0.0.0:137 (limited broadcast)" in lab.nbtd.logtext()
+    finally:
+        assert d.stop()[0] == 0
 
 
 def test_zz_graceful_stop_broadcasts_releases(lab):

@@ -20,7 +20,9 @@ in a quiet window before it, one within seconds after), while nbtd sends
 nothing and delivers the request to an application bound to TESTGRP<1e>;
 unique datagrams both ways, fragmented ones (512 bytes of user data) both
 ways, DATAGRAM ERROR 0x82 from nbtd (nmbd: none), a name claimed for an
-application and released after it, the 512-byte limit, and a P node's
+application and released after it, the 512-byte limit, a group datagram
+to 255.255.255.255 delivered once (and one to 192.0.2.255 still once), and
+a P node's
 group and broadcast datagrams going through the NBDD (DATAGRAM QUERY
 REQUEST answered, the datagram relayed by broadcast). Run by ctest as
 `lab_dgram` (label "lab"; exit 77 = skipped when not root). About 60 s.
@@ -29,6 +31,8 @@ REQUEST answered, the datagram relayed by broadcast). Run by ctest as
 import json
 import os
 import re
+import socket
+import struct
 import subprocess
 import time
 
@@ -292,6 +296,48 @@ def test_nbtd_still_answers(lab):
     s = lab.nbtd.stats()["datagram-service"]
     assert s["counters"]["rx_packets"] > 0
     assert sum(s["drop"].values()) == s["counters"]["rx_packets"]
+
+
+# ---- limited broadcasts (255.255.255.255) -----------------------------------
+
+def direct_group(dgm_id, src_name, dst_name, data):
+    """DIRECT_GROUP DATAGRAM (RFC 1002 4.4.2), hand-built: first and only
+    fragment, B node, from cli:138."""
+    body = T.encode_name(src_name, 0x00) + T.encode_name(dst_name, 0x00) + \
+        data
+    return struct.pack(">BBH4sHHH", 0x11, 0x02, dgm_id,
+                       socket.inet_aton(CLI), 138, len(body), 0) + body
+
+
+def test_limited_broadcast_datagram_delivered_once(lab):
+    """A DIRECT_GROUP to 255.255.255.255:138 reaches the application bound
+    to TESTGRP<00> through nbtd once, as a broadcast; one to 192.0.2.255
+    still arrives once (the 0.0.0.0 socket drops its copy)."""
+    before = lab.nbtd.stats()["datagram-service"]["limited_broadcast"]
+    app = nbtd_listen(lab, "TESTGRP<00>", "--count", "3", "--timeout", "4000")
+    time.sleep(0.5)
+    s = lab.cli.socket()
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((CLI, 138))
+        s.sendto(direct_group(0x7101, "PROBE", "TESTGRP", b"limited"),
+                 ("255.255.255.255", 138))
+        time.sleep(0.3)
+        s.sendto(direct_group(0x7102, "PROBE", "TESTGRP", b"subnet"),
+                 (BCAST, 138))
+    finally:
+        s.close()
+    out, err = app.communicate(timeout=15)
+    got = lines_json(out)
+    assert [bytes.fromhex(g["data"]) for g in got] == [b"limited",
+                                                       b"subnet"], (out, err)
+    assert all(g["type"] == "group" and g["broadcast"] is True and
+               g["ip"] == CLI and g["to"] == "TESTGRP<00>" for g in got), got
+    after = lab.nbtd.stats()["datagram-service"]["limited_broadcast"]
+    assert after["enabled"] is True
+    assert after["rx"] - before["rx"] == 1, (before, after)
+    assert after["not_limited"] - before["not_limited"] == 1, (before, after)
 
 
 # ---- the NBDD (RFC 1002 5.3.2, 5.3.4) ---------------------------------------
