@@ -49,10 +49,10 @@
 #define NB_SUFFIX_SERVER 0x20
 
 typedef struct nb_name {
-  uint8_t bytes[NB_NAME_BYTES];  /* name bytes and suffix, as on the wire */
-  uint8_t scope_len;             /* strlen(scope), 0..NB_SCOPE_MAX */
-  char scope[NB_SCOPE_MAX + 1];  /* dotted scope ID without leading dot,
-                                    NUL-terminated; "" when there is none */
+  uint8_t bytes[NB_NAME_BYTES]; /* name bytes and suffix, as on the wire */
+  uint8_t scope_len;            /* strlen(scope), 0..NB_SCOPE_MAX */
+  char scope[NB_SCOPE_MAX + 1]; /* dotted scope ID without leading dot,
+                                   NUL-terminated; "" when there is none */
 } nb_name_t;
 
 /* Longest text form: 15 bytes escaped as \xHH, "<XX>", "." and the scope. */

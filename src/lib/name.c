@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "name_int.h"
+
 #define NB_PTR_MASK 0xC0u /* RFC 883: top two bits 11 mark a pointer */
 
 static uint8_t ascii_upper(uint8_t c) {
@@ -15,7 +17,9 @@ static uint8_t ascii_upper(uint8_t c) {
 
 /* Scope label bytes: printable ASCII other than '.' and space (a DNS-style
  * label, the decision recorded in docs/CONFORMANCE.md). */
-static bool scope_byte_ok(uint8_t c) { return c > 0x20 && c < 0x7f && c != '.'; }
+static bool scope_byte_ok(uint8_t c) {
+  return c > 0x20 && c < 0x7f && c != '.';
+}
 
 nb_err_t nb_name_set_scope(nb_name_t *n, const char *scope, size_t scope_len,
                            nb_diag_t *diag) {
@@ -66,9 +70,8 @@ nb_err_t nb_name_make(nb_name_t *out, const void *name, size_t name_len,
   memcpy(tmp.bytes, name, name_len);
   pad_name(tmp.bytes, name_len);
   tmp.bytes[NB_NAME_BYTES - 1] = suffix;
-  nb_err_t err =
-      nb_name_set_scope(&tmp, scope ? scope : "", scope ? strlen(scope) : 0,
-                        NULL);
+  nb_err_t err = nb_name_set_scope(&tmp, scope ? scope : "",
+                                   scope ? strlen(scope) : 0, NULL);
   if (err == NB_OK) {
     *out = tmp;
   }
@@ -276,18 +279,27 @@ nb_err_t nb_name_from_first_level(uint8_t out[NB_NAME_BYTES],
     }
     return NB_EMALFORMED;
   }
-  /* One pass: a character outside 'A'..'P' makes its unsigned nibble > 15.
-   * On failure `out` is left partly written. */
+  /* One pass without a branch per byte: a character outside 'A'..'P'
+   * makes its unsigned nibble > 15, and the OR of all nibbles says whether
+   * any did (one comparison instead of 32: under the fuzzers' comparison
+   * tracing each one is a callback). The failing index is looked for only
+   * on failure. On failure `out` is left partly written. */
+  unsigned bad = 0;
   for (size_t i = 0; i < NB_NAME_BYTES; i++) {
     unsigned hi = (unsigned)label[2 * i] - 'A';
     unsigned lo = (unsigned)label[2 * i + 1] - 'A';
-    if ((hi | lo) > 15u) {
-      if (bad_index != NULL) {
-        *bad_index = 2 * i + (hi > 15u ? 0 : 1);
+    bad |= hi | lo;
+    out[i] = (uint8_t)(hi << 4 | (lo & 0x0fu));
+  }
+  if (bad > 15u) {
+    if (bad_index != NULL) {
+      size_t i = 0;
+      while ((unsigned)label[i] - 'A' <= 15u) {
+        i++;
       }
-      return NB_EMALFORMED;
+      *bad_index = i;
     }
-    out[i] = (uint8_t)(hi << 4 | lo);
+    return NB_EMALFORMED;
   }
   return NB_OK;
 }
@@ -298,26 +310,39 @@ size_t nb_name_wire_len(const nb_name_t *n) {
   return 1 + NB_NAME_L1_LEN + 1 + (n->scope_len ? (size_t)n->scope_len + 1 : 0);
 }
 
+/* The encoding is built in a local buffer and written with one call: a
+ * writer call per label (and the copy of each) cost more than the
+ * encoding itself. */
 void nb_name_encode(nb_wr_t *w, const nb_name_t *n) {
-  char l1[NB_NAME_L1_LEN + 1];
-  nb_name_first_level(n, l1);
-  nb_wr_u8(w, NB_NAME_L1_LEN);
-  nb_wr_bytes(w, l1, NB_NAME_L1_LEN);
+  uint8_t enc[1 + NB_NAME_L1_LEN + 1 + NB_SCOPE_MAX + 1];
+  size_t len = 0;
+  enc[len++] = NB_NAME_L1_LEN;
+  for (size_t i = 0; i < NB_NAME_BYTES; i++) {
+    enc[len++] = (uint8_t)('A' + (n->bytes[i] >> 4));
+    enc[len++] = (uint8_t)('A' + (n->bytes[i] & 0x0f));
+  }
+  size_t scope_len = n->scope_len;
   size_t start = 0;
-  for (size_t i = 0; i <= n->scope_len && n->scope_len > 0; i++) {
-    if (i == n->scope_len || n->scope[i] == '.') {
+  if (scope_len > NB_SCOPE_MAX) {
+    nb_wr_fail(w, NB_EINVAL); /* a hand-built name past its scope array */
+    return;
+  }
+  for (size_t i = 0; i <= scope_len && scope_len > 0; i++) {
+    if (i == scope_len || n->scope[i] == '.') {
       size_t label = i - start;
       if (label == 0 || label > NB_LABEL_MAX) {
         nb_wr_fail(w, NB_EINVAL); /* only reachable if the caller bypassed
                                      nb_name_set_scope */
         return;
       }
-      nb_wr_u8(w, (uint8_t)label);
-      nb_wr_bytes(w, n->scope + start, label);
+      enc[len++] = (uint8_t)label;
+      memcpy(enc + len, n->scope + start, label);
+      len += label;
       start = i + 1;
     }
   }
-  nb_wr_u8(w, 0);
+  enc[len++] = 0;
+  nb_wr_bytes(w, enc, len);
 }
 
 void nb_name_encode_pointer(nb_wr_t *w, size_t target) {
@@ -330,13 +355,15 @@ void nb_name_encode_pointer(nb_wr_t *w, size_t target) {
 
 /* State of one name decode. */
 typedef struct {
-  nb_rd_t cur;       /* where we read now (may have jumped) */
-  size_t seg_start;  /* pointers must target strictly before this */
-  size_t total;      /* expanded octets so far (RFC 883's 255 cap) */
-  unsigned hops;     /* pointers followed */
-  bool jumped;       /* a pointer was followed */
-  size_t in_place;   /* end of the in-place bytes once jumped */
+  nb_rd_t cur;      /* where we read now (may have jumped) */
+  size_t seg_start; /* pointers must target strictly before this */
+  size_t total;     /* expanded octets so far (RFC 883's 255 cap) */
+  unsigned hops;    /* pointers followed */
+  bool jumped;      /* a pointer was followed */
+  size_t in_place;  /* end of the in-place bytes once jumped */
   unsigned flags;
+  unsigned labels;       /* labels decoded so far */
+  nb_name_shape_t shape; /* the first pointer: where in-place bytes end */
 } name_dec_t;
 
 /* Follow the pointer whose first octet `hi` was just read at `at`. */
@@ -361,6 +388,9 @@ static nb_err_t dec_pointer(name_dec_t *d, uint8_t hi, size_t at,
   if (!d->jumped) {
     d->jumped = true;
     d->in_place = d->cur.pos;
+    d->shape.pointer = true;
+    d->shape.ptr = (uint16_t)target;
+    d->shape.labels = (uint8_t)d->labels; /* <= 128 within 255 bytes */
   }
   d->seg_start = target;
   return nb_rd_at(&d->cur, target, &d->cur);
@@ -408,13 +438,13 @@ static nb_err_t dec_scope_label(name_dec_t *d, uint8_t len, size_t at,
   return NB_OK;
 }
 
-nb_err_t nb_name_decode(nb_rd_t *r, nb_name_t *out, unsigned flags,
-                        nb_diag_t *diag) {
-  name_dec_t d = {*r, r->pos, 0, 0, false, 0, flags};
+nb_err_t nb_name_decode_shape(nb_rd_t *r, nb_name_t *out, unsigned flags,
+                              nb_diag_t *diag, nb_name_shape_t *shape) {
+  name_dec_t d = {*r, r->pos, 0, 0, false, 0, flags, 0, {false, 0, 0}};
   nb_name_t tmp;
   tmp.scope_len = 0;
   tmp.scope[0] = '\0';
-  for (unsigned label = 0;;) {
+  for (;;) {
     size_t at = d.cur.pos;
     uint8_t len;
     nb_err_t err;
@@ -432,7 +462,7 @@ nb_err_t nb_name_decode(nb_rd_t *r, nb_name_t *out, unsigned flags,
       return nb_diag_set(diag, NB_EMALFORMED, at,
                          "label type (reserved 01/10 bits)");
     }
-    if (label == 0) {
+    if (d.labels == 0) {
       err = dec_first_label(&d, len, at, &tmp, diag);
     } else if (len == 0) {
       break;
@@ -445,13 +475,21 @@ nb_err_t nb_name_decode(nb_rd_t *r, nb_name_t *out, unsigned flags,
       return err;
     }
     d.total += 1u + len;
-    label++;
+    d.labels++;
   }
   memcpy(out->bytes, tmp.bytes, sizeof tmp.bytes);
   memcpy(out->scope, tmp.scope, (size_t)tmp.scope_len + 1);
   out->scope_len = tmp.scope_len;
   r->pos = d.jumped ? d.in_place : d.cur.pos;
+  if (shape != NULL) {
+    *shape = d.shape;
+  }
   return NB_OK;
+}
+
+nb_err_t nb_name_decode(nb_rd_t *r, nb_name_t *out, unsigned flags,
+                        nb_diag_t *diag) {
+  return nb_name_decode_shape(r, out, flags, diag, NULL);
 }
 
 bool nb_name_equal(const nb_name_t *a, const nb_name_t *b) {
@@ -465,7 +503,8 @@ bool nb_name_equal(const nb_name_t *a, const nb_name_t *b) {
     }
   }
   for (size_t i = 0; i < a->scope_len; i++) {
-    if (ascii_upper((uint8_t)a->scope[i]) != ascii_upper((uint8_t)b->scope[i])) {
+    if (ascii_upper((uint8_t)a->scope[i]) !=
+        ascii_upper((uint8_t)b->scope[i])) {
       return false;
     }
   }

@@ -33,9 +33,9 @@
  */
 #include <string.h>
 
+#include "name_int.h"
 #include "nb/ns.h"
 
-#define NS_PTR_MASK 0xC0u
 #define NS_MIN_QUESTION 6 /* a 2-byte pointer name, QUESTION_TYPE, CLASS */
 #define NS_MIN_RR 11      /* the null name, TYPE, CLASS, TTL, RDLENGTH */
 #define NS_OFF_FLAGS_HI 2 /* byte holding OPCODE, AA, TC, RD */
@@ -60,23 +60,23 @@ static void add_finding(nb_ns_msg_t *m, nb_ns_rule_t rule, size_t offset) {
   f->text = nb_ns_rule_text(rule);
 }
 
-/* RFC 1002 4.2.1.1: six 16-bit fields. */
+/* RFC 1002 4.2.1.1: six 16-bit fields, bounds-checked once (the common
+ * case); a short header finds the field it stops in only on failure. */
 static nb_err_t parse_header(ns_parser_t *p) {
   static const char *const fields[] = {"NAME_TRN_ID", "OPCODE/NM_FLAGS/RCODE",
                                        "QDCOUNT",     "ANCOUNT",
                                        "NSCOUNT",     "ARCOUNT"};
-  uint16_t v[6];
-  for (size_t i = 0; i < 6; i++) {
-    if (nb_rd_be16(&p->r, &v[i]) != NB_OK) {
-      return nb_diag_set(p->diag, NB_ETRUNCATED, p->r.pos, fields[i]);
-    }
+  const uint8_t *b = NULL;
+  if (nb_rd_bytes(&p->r, NB_NS_HEADER_LEN, &b) != NB_OK) {
+    size_t at = nb_rd_left(&p->r) & ~(size_t)1; /* the first field cut */
+    return nb_diag_set(p->diag, NB_ETRUNCATED, p->r.pos + at, fields[at / 2]);
   }
-  p->m->hdr.trn_id = v[0];
-  nb_ns_set_flags_word(&p->m->hdr, v[1]);
-  p->m->qdcount = v[2];
-  p->m->ancount = v[3];
-  p->m->nscount = v[4];
-  p->m->arcount = v[5];
+  p->m->hdr.trn_id = (uint16_t)((unsigned)b[0] << 8 | b[1]);
+  nb_ns_set_flags_word(&p->m->hdr, (uint16_t)((unsigned)b[2] << 8 | b[3]));
+  p->m->qdcount = (uint16_t)((unsigned)b[4] << 8 | b[5]);
+  p->m->ancount = (uint16_t)((unsigned)b[6] << 8 | b[7]);
+  p->m->nscount = (uint16_t)((unsigned)b[8] << 8 | b[9]);
+  p->m->arcount = (uint16_t)((unsigned)b[10] << 8 | b[11]);
   return NB_OK;
 }
 
@@ -111,29 +111,6 @@ static nb_err_t check_counts(ns_parser_t *p) {
   return NB_OK;
 }
 
-/* Where the in-place bytes of an already decoded name end: at a zero
- * (FULL) or at a compression pointer after `ptr_labels` labels. The bytes
- * were validated by nb_name_decode(); the cursor still checks each read. */
-static void name_shape(nb_rd_t r, nb_ns_name_t *out) {
-  uint8_t labels = 0;
-  uint8_t len = 0;
-  uint16_t word = 0;
-  while (nb_rd_peek_u8(&r, &len) == NB_OK && len != 0) {
-    if ((len & NS_PTR_MASK) == NS_PTR_MASK) {
-      if (nb_rd_be16(&r, &word) == NB_OK) {
-        out->form = NB_NS_NAME_POINTER;
-        out->ptr = (uint16_t)(word & 0x3FFFu);
-        out->ptr_labels = labels;
-      }
-      return;
-    }
-    if (nb_rd_skip(&r, (size_t)len + 1) != NB_OK) {
-      return;
-    }
-    labels++;
-  }
-}
-
 /* An empty FULL name: the 16 bytes zero, scope "". The rest of the scope
  * buffer is left alone (it is only read up to scope_len), which keeps the
  * parse from writing 240 bytes per name. */
@@ -151,8 +128,8 @@ static void name_clear(nb_ns_name_t *n) {
  * zero byte, RFC 1002 4.2.16) is accepted where `allow_null`. */
 static nb_err_t parse_name(nb_rd_t *r, nb_ns_name_t *out, bool allow_null,
                            nb_diag_t *diag) {
-  nb_rd_t start = *r;
   uint8_t first = 0;
+  nb_name_shape_t shape;
   name_clear(out);
   if (nb_rd_peek_u8(r, &first) != NB_OK) {
     return nb_diag_set(diag, NB_ETRUNCATED, r->pos, "name label length");
@@ -161,12 +138,17 @@ static nb_err_t parse_name(nb_rd_t *r, nb_ns_name_t *out, bool allow_null,
     out->form = NB_NS_NAME_NULL;
     return nb_rd_skip(r, 1);
   }
-  nb_err_t err = nb_name_decode(r, &out->name, 0, diag);
+  /* The decoder says where a compression pointer ended the in-place bytes:
+   * no second walk over them. */
+  nb_err_t err = nb_name_decode_shape(r, &out->name, 0, diag, &shape);
   if (err != NB_OK) {
     return err;
   }
-  start.end = r->pos; /* the in-place bytes only */
-  name_shape(start, out);
+  if (shape.pointer) {
+    out->form = NB_NS_NAME_POINTER;
+    out->ptr = shape.ptr;
+    out->ptr_labels = shape.labels;
+  }
   return NB_OK;
 }
 

@@ -119,7 +119,7 @@ static bool rfc_type_known(uint8_t type) {
 }
 
 /* RFC mode: TYPE, FLAGS (0000000E), LENGTH. RFC 1002 4.3.1 */
-static nb_err_t header_rfc(const uint8_t raw[4], size_t at, nb_ssn_header_t *h,
+static nb_err_t header_rfc(const uint8_t *raw, size_t at, nb_ssn_header_t *h,
                            nb_diag_t *diag) {
   if (!rfc_type_known(raw[0])) {
     return nb_diag_set(diag, NB_EMALFORMED, at,
@@ -138,8 +138,8 @@ static nb_err_t header_rfc(const uint8_t raw[4], size_t at, nb_ssn_header_t *h,
 
 /* Direct mode: 0x00 and a 24-bit length; the keep-alive 85 00 00 00 is
  * tolerated because clients send it on 445 ([MS-SMB2] 2.1 has only 0x00). */
-static nb_err_t header_direct(const uint8_t raw[4], size_t at,
-                              nb_ssn_header_t *h, nb_diag_t *diag) {
+static nb_err_t header_direct(const uint8_t *raw, size_t at, nb_ssn_header_t *h,
+                              nb_diag_t *diag) {
   if (raw[0] != NB_SSN_SESSION_MESSAGE && raw[0] != NB_SSN_SESSION_KEEP_ALIVE) {
     return nb_diag_set(diag, NB_EMALFORMED, at,
                        "TYPE (direct mode: only 0x00 and keep-alive 0x85)");
@@ -153,10 +153,10 @@ static nb_err_t header_direct(const uint8_t raw[4], size_t at,
 nb_err_t nb_ssn_parse_header(nb_rd_t *r, nb_ssn_mode_t mode, nb_ssn_header_t *h,
                              nb_diag_t *diag) {
   nb_rd_t c = *r;
-  uint8_t raw[NB_SSN_HEADER_LEN];
+  const uint8_t *raw = NULL; /* borrowed: 4 bytes of r->msg */
   nb_ssn_header_t tmp = {0, 0, 0};
   nb_err_t err;
-  if (nb_rd_copy(&c, raw, sizeof raw) != NB_OK) {
+  if (nb_rd_bytes(&c, NB_SSN_HEADER_LEN, &raw) != NB_OK) {
     return nb_diag_set(diag, NB_ETRUNCATED, r->end, "session packet header");
   }
   if (mode == NB_SSN_MODE_RFC) {

@@ -45,10 +45,17 @@ nb_err_t nb_ssn_framer_init(nb_ssn_framer_t *f, nb_ssn_mode_t mode,
   if (f == NULL || !mode_valid(mode)) {
     return NB_EINVAL;
   }
-  memset(f, 0, sizeof *f);
+  /* Every field but `pkt`, which is only read up to `pkt_len`: no need to
+   * zero its 514 bytes on every init. */
   f->mode = mode;
   f->max_cfg = max_msg;
   f->max_msg = effective_max(mode, max_msg);
+  f->offset = 0;
+  f->msg_len = 0;
+  f->msg_left = 0;
+  f->err.err = NB_OK;
+  f->err.offset = 0;
+  f->err.field = NULL;
   next_packet(f);
   return NB_OK;
 }

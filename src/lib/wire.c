@@ -50,8 +50,9 @@ void nb_wr_init(nb_wr_t *w, uint8_t *buf, size_t cap) {
 }
 
 /* Reserve `n` bytes at the end; NULL (and the sticky error) if they do not
- * fit or an earlier write failed. */
-static uint8_t *wr_reserve(nb_wr_t *w, size_t n) {
+ * fit or an earlier write failed. Inlined into each writer (NB_RD_INLINE_,
+ * nb/wire.h): in sanitizer builds it was left a call per field written. */
+NB_RD_INLINE_ uint8_t *wr_reserve(nb_wr_t *w, size_t n) {
   if (w->err != NB_OK) {
     return NULL;
   }

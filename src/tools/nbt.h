@@ -7,11 +7,12 @@
  * added to the table in nbt.c once its file compiles. */
 int nbt_cmd_name(int argc, char **argv);   /* cmd_name.c */
 int nbt_cmd_decode(int argc, char **argv); /* cmd_decode.c: decode driver */
-int nbt_cmd_build(int argc, char **argv);  /* cmd_build.c: `nbt build ns|ssn|dgm` */
-int nbt_cmd_replay(int argc, char **argv); /* cmd_replay.c */
-int nbt_cmd_lookup(int argc, char **argv); /* cmd_lookup.c: name queries */
-int nbt_cmd_status(int argc, char **argv); /* cmd_status.c: node status */
-int nbt_cmd_stats(int argc, char **argv);  /* cmd_stats.c: nbtd counters */
+int nbt_cmd_build(int argc,
+                  char **argv); /* cmd_build.c: `nbt build ns|ssn|dgm` */
+int nbt_cmd_replay(int argc, char **argv);  /* cmd_replay.c */
+int nbt_cmd_lookup(int argc, char **argv);  /* cmd_lookup.c: name queries */
+int nbt_cmd_status(int argc, char **argv);  /* cmd_status.c: node status */
+int nbt_cmd_stats(int argc, char **argv);   /* cmd_stats.c: nbtd counters */
 int nbt_cmd_session(int argc, char **argv); /* cmd_session.c: a session */
 int nbt_cmd_dgram(int argc, char **argv);   /* cmd_dgram.c: datagrams */
 int nbt_cmd_browse(int argc, char **argv);  /* cmd_browse.c: announcements */
