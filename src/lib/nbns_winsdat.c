@@ -123,6 +123,13 @@ static nb_err_t parse_name(const tok_t *t, const char *scope,
   size_t nlen = (size_t)(hash - t->text);
   if (nlen > NB_NAME_CHARS || memchr(t->text, '\0', nlen) != NULL)
     return bad(diag, t->start, "name longer than 15 bytes");
+  /* The writer (and nmbd's) trims the padding, so a name of blanks would
+   * be written as "#XX", which no reader takes: refused here too. */
+  size_t used = nlen;
+  while (used > 0 && t->text[used - 1] == ' ')
+    used--;
+  if (used == 0)
+    return bad(diag, t->start, "blank name");
   if (!parse_hex(hash + 1, strlen(hash + 1), 0xff, &suffix))
     return bad(diag, t->start + nlen + 1, "type not hex 00..ff");
   if (nb_name_make(&out->name, t->text, nlen, (uint8_t)suffix,
