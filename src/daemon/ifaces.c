@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
+
 static uint32_t prefix_mask(uint8_t prefix) {
   return prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
 }
@@ -143,8 +145,9 @@ bool nb_lbcast_wanted(const nb_daemon_t *d) {
   return false;
 }
 
-void nb_lbcast_init(nb_lbcast_t *lb, const nb_daemon_t *d) {
+void nb_lbcast_init(nb_lbcast_t *lb, const nb_daemon_t *d, const char *who) {
   memset(lb, 0, sizeof *lb);
+  lb->who = who;
   for (size_t i = 0; i < d->n_ifaces && i < NB_DAEMON_MAX_IFACES; i++) {
     lb->ifindex[i] = d->ifaces[i].ifname[0] != '\0'
                          ? if_nametoindex(d->ifaces[i].ifname)
@@ -184,8 +187,30 @@ bool nb_lbcast_take(nb_lbcast_t *lb, const nb_daemon_t *d,
   }
   if (!lbcast_iface(lb, d, dst, iface)) {
     lb->other_iface++;
+    nb_log_debug("%s: limited broadcast from interface %u (not configured) "
+                 "dropped",
+                 lb->who, dst->ifindex);
     return false;
   }
   lb->rx++;
   return true;
+}
+
+void nb_lbcast_report_text(const nb_lbcast_t *lb, nb_sbuf_t *out) {
+#define TEXT_(f)                                                               \
+  nb_sbuf_printf(out, "%s.limited-broadcast.%s %llu\n", lb->who, #f,           \
+                 (unsigned long long)lb->f);
+  NB_LBCAST_COUNTERS(TEXT_)
+#undef TEXT_
+}
+
+void nb_lbcast_report_json(const nb_lbcast_t *lb, const nb_daemon_t *d,
+                           nb_sbuf_t *out) {
+  nb_sbuf_printf(out, "\"limited_broadcast\":{\"enabled\":%s",
+                 nb_lbcast_wanted(d) ? "true" : "false");
+#define JSON_(f)                                                               \
+  nb_sbuf_printf(out, ",\"%s\":%llu", #f, (unsigned long long)lb->f);
+  NB_LBCAST_COUNTERS(JSON_)
+#undef JSON_
+  nb_sbuf_printf(out, "}");
 }

@@ -25,12 +25,20 @@ int nb_ifaces_resolve(nb_daemon_t *d, char *err, size_t errcap);
 #define NB_LBCAST_ADDR 0xffffffffu
 
 typedef struct nb_lbcast {
+  const char *who; /* the service, for logs and reports */
   unsigned ifindex[NB_DAEMON_MAX_IFACES]; /* of d->ifaces[i]; 0 = unknown */
   uint64_t rx;          /* limited broadcasts passed on (as broadcasts) */
   uint64_t not_limited; /* another destination: dropped, not double-handled */
   uint64_t other_iface; /* from an interface not configured: dropped */
   uint64_t no_pktinfo;  /* no IP_PKTINFO came with it: dropped */
 } nb_lbcast_t;
+
+/* The counters above, in report order. */
+#define NB_LBCAST_COUNTERS(XX)                                                 \
+  XX(rx)                                                                       \
+  XX(not_limited)                                                              \
+  XX(other_iface)                                                              \
+  XX(no_pktinfo)
 
 /* Whether to open the 0.0.0.0 socket: `limited-broadcast` is on and some
  * configured address is not a loopback one (127/8, where no other host's
@@ -39,13 +47,22 @@ typedef struct nb_lbcast {
 bool nb_lbcast_wanted(const nb_daemon_t *d);
 
 /* Zero the counters and look up the interface index of each of d's
- * interfaces (by name; call after nb_ifaces_resolve()). */
-void nb_lbcast_init(nb_lbcast_t *lb, const nb_daemon_t *d);
+ * interfaces (by name; call after nb_ifaces_resolve()). `who` names the
+ * service ("name-service") in logs and reports; it is not copied. */
+void nb_lbcast_init(nb_lbcast_t *lb, const nb_daemon_t *d, const char *who);
 
 /* Whether a datagram read on the wildcard socket is a limited broadcast to
  * pass on (counted in rx); *iface is then the index into d->ifaces of the
- * interface it arrived on. Otherwise it is counted as dropped. */
+ * interface it arrived on. Otherwise it is counted as dropped (and a
+ * limited broadcast from an interface not configured is logged at debug). */
 bool nb_lbcast_take(nb_lbcast_t *lb, const nb_daemon_t *d,
                     const nb_udp_dst_t *dst, size_t *iface);
+
+/* The counters as report lines: `WHO.limited-broadcast.COUNTER N`. */
+void nb_lbcast_report_text(const nb_lbcast_t *lb, nb_sbuf_t *out);
+
+/* The counters as a JSON member: `"limited_broadcast":{"enabled":B,...}`. */
+void nb_lbcast_report_json(const nb_lbcast_t *lb, const nb_daemon_t *d,
+                           nb_sbuf_t *out);
 
 #endif

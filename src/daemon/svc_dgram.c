@@ -27,16 +27,14 @@ typedef struct dg_client dg_client_t;
 
 /* A bound socket, read by libuv; except the 0.0.0.0 one (limited
  * broadcasts, ifaces.h), which needs IP_PKTINFO: it is read by
- * nb_udp_read_dst() from `rfd`, a dup() of its descriptor watched by
- * `poll`, as svc_ns.c reads all of its sockets. */
+ * nb_udp_read_dst() from a dup() of its descriptor watched by `rd`, as
+ * svc_ns.c reads all of its sockets. */
 typedef struct {
   uv_udp_t udp; /* udp.data = this */
   nb_svc_dgram_t *svc;
-  bool bcast;     /* bound to a broadcast address (or 0.0.0.0): receive only */
-  bool any;       /* bound to 0.0.0.0 */
-  uv_poll_t poll; /* `any` only; poll.data = this */
-  bool poll_init;
-  uv_os_fd_t rfd; /* -1 until opened; closed after the poll handle */
+  bool bcast; /* bound to a broadcast address (or 0.0.0.0): receive only */
+  bool any;   /* bound to 0.0.0.0 */
+  nb_udp_poller_t rd; /* `any` only; rd.poll.data = this */
 } dg_sock_t;
 
 /* Who owns an engine binding, and the claimed name it holds (if any). */
@@ -732,10 +730,6 @@ static void on_dgram_any(void *ctx, const uint8_t *data, size_t len,
   size_t iface = 0;
   if (nb_lbcast_take(&sock->svc->lbcast, sock->svc->d, dst, &iface)) {
     deliver(sock, data, len, addr);
-  } else if (dst->addr == NB_LBCAST_ADDR && nb_log_enabled(NB_LOG_DEBUG)) {
-    nb_log_debug("datagram-service: limited broadcast from interface %u "
-                 "(not configured) dropped",
-                 dst->ifindex);
   }
 }
 
@@ -746,38 +740,16 @@ static void on_readable(uv_poll_t *p, int status, int events) {
     sock->svc->udp.rx_errors++;
     return;
   }
-  nb_udp_read_dst(sock->rfd, &sock->svc->udp, on_dgram_any, sock);
+  nb_udp_read_dst(sock->rd.fd, &sock->svc->udp, on_dgram_any, sock);
 }
 
-static void poll_closed(uv_handle_t *h) {
-  dg_sock_t *sock = h->data;
-  (void)close(sock->rfd);
-  sock->rfd = -1;
-}
-
-/* Watch a dup() of the 0.0.0.0 socket for reading (see dg_sock_t). */
+/* The 0.0.0.0 socket: IP_PKTINFO on, then a dup() of it watched (see
+ * dg_sock_t). */
 static int start_reading_any(nb_svc_dgram_t *s, dg_sock_t *sock) {
-  uv_os_fd_t fd;
   int rc = nb_udp_want_pktinfo(&sock->udp);
-  if (rc == 0) {
-    rc = uv_fileno((const uv_handle_t *)&sock->udp, &fd);
-  }
-  if (rc != 0) {
-    return rc;
-  }
-  sock->rfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (sock->rfd < 0) {
-    return uv_translate_sys_error(errno);
-  }
-  rc = uv_poll_init_socket(s->d->loop, &sock->poll, sock->rfd);
-  if (rc != 0) {
-    (void)close(sock->rfd);
-    sock->rfd = -1;
-    return rc;
-  }
-  sock->poll_init = true;
-  sock->poll.data = sock;
-  return uv_poll_start(&sock->poll, UV_READABLE, on_readable);
+  return rc != 0 ? rc
+                 : nb_udp_poller_start(&sock->rd, s->d->loop, &sock->udp,
+                                       on_readable, sock);
 }
 
 /* `any`: the 0.0.0.0 socket for limited broadcasts (ip is 0). */
@@ -788,7 +760,7 @@ static int open_sock(nb_svc_dgram_t *s, uint32_t ip, bool bcast, bool any) {
   sock->svc = s;
   sock->bcast = bcast || any;
   sock->any = any;
-  sock->rfd = -1;
+  nb_udp_poller_reset(&sock->rd);
   sock->udp.data = sock;
   int rc = nb_udp_open(s->d->loop, &sock->udp, ip, port, !sock->bcast, NULL);
   if (rc == 0) {
@@ -829,7 +801,7 @@ static int open_sockets(nb_svc_dgram_t *s) {
       rc = open_sock(s, s->d->ifaces[i].bcast, true, false);
     }
   }
-  nb_lbcast_init(&s->lbcast, s->d);
+  nb_lbcast_init(&s->lbcast, s->d, "datagram-service");
   if (rc == 0 && nb_lbcast_wanted(s->d)) {
     rc = open_sock(s, 0, true, true);
   }
@@ -1180,16 +1152,8 @@ static void dg_close(void *self) {
   dg_stop(s);
   nb_svc_ns_observe(s->ns, NULL, NULL);
   for (size_t i = 0; i < s->n_socks; i++) {
-    dg_sock_t *sock = &s->socks[i];
-    if (sock->poll_init) {
-      if (!uv_is_closing((uv_handle_t *)&sock->poll)) {
-        uv_close((uv_handle_t *)&sock->poll, poll_closed);
-      }
-    } else if (sock->rfd >= 0) {
-      (void)close(sock->rfd);
-      sock->rfd = -1;
-    }
-    close_handle((uv_handle_t *)&sock->udp);
+    nb_udp_poller_close(&s->socks[i].rd);
+    close_handle((uv_handle_t *)&s->socks[i].udp);
   }
   if (s->handles_init) {
     close_handle((uv_handle_t *)&s->timer);
@@ -1241,13 +1205,6 @@ static void dg_close(void *self) {
   XX(api_slow)                                                                 \
   XX(rx_not_ipv4)
 
-/* The 0.0.0.0 socket (ifaces.h): passed on, and dropped by reason. */
-#define DG_LBCAST(XX)                                                          \
-  XX(rx)                                                                       \
-  XX(not_limited)                                                              \
-  XX(other_iface)                                                              \
-  XX(no_pktinfo)
-
 static size_t n_binds(const nb_svc_dgram_t *s) {
   size_t n = 0;
   for (size_t i = 0; i < NB_DGMSVC_MAX_BINDS; i++) {
@@ -1284,11 +1241,7 @@ static void report_text(const nb_svc_dgram_t *s, nb_sbuf_t *out) {
   nb_sbuf_printf(out, "datagram-service.udp.tx %llu\n",
                  (unsigned long long)s->udp.tx);
   nb_sbuf_printf(out, "datagram-service.bindings %zu\n", n_binds(s));
-#define L_(f)                                                                  \
-  nb_sbuf_printf(out, "datagram-service.limited-broadcast.%s %llu\n", #f,      \
-                 (unsigned long long)s->lbcast.f);
-  DG_LBCAST(L_)
-#undef L_
+  nb_lbcast_report_text(&s->lbcast, out);
 }
 
 static void report_json(const nb_svc_dgram_t *s, nb_sbuf_t *out) {
@@ -1315,13 +1268,9 @@ static void report_json(const nb_svc_dgram_t *s, nb_sbuf_t *out) {
   nb_sbuf_printf(out, ",\"%s\":%llu", #f, (unsigned long long)r->f);
   DG_REASM(JR_)
 #undef JR_
-  nb_sbuf_printf(out, "},\"limited_broadcast\":{\"enabled\":%s",
-                 nb_lbcast_wanted(s->d) ? "true" : "false");
-#define JL_(f)                                                                 \
-  nb_sbuf_printf(out, ",\"%s\":%llu", #f, (unsigned long long)s->lbcast.f);
-  DG_LBCAST(JL_)
-#undef JL_
-  nb_sbuf_printf(out, "}}");
+  nb_sbuf_printf(out, "},");
+  nb_lbcast_report_json(&s->lbcast, s->d, out);
+  nb_sbuf_printf(out, "}");
 }
 
 static void dg_report(const void *self, nb_sbuf_t *out, nb_report_fmt_t fmt) {

@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "svc_ns.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ifaces.h"
 #include "log.h"
@@ -38,14 +35,12 @@ typedef struct {
 } ns_name_t;
 
 /* A bound socket. libuv's handle sends (and queues when the kernel would
- * block); datagrams are read by nb_udp_read() from `rfd`, a dup() of its
- * descriptor watched by `poll`: one recvmmsg() of up to 64 per wake-up
+ * block); datagrams are read by nb_udp_read() from a dup() of its
+ * descriptor watched by `rd`: one recvmmsg() of up to 64 per wake-up
  * instead of libuv's batches of 20 and its final EAGAIN call. */
 typedef struct {
-  uv_udp_t udp;   /* udp.data = this */
-  uv_poll_t poll; /* poll.data = this */
-  uv_os_fd_t rfd; /* -1 until opened; closed after the poll handle */
-  bool poll_init;
+  uv_udp_t udp;       /* udp.data = this */
+  nb_udp_poller_t rd; /* rd.poll.data = this */
   nb_svc_ns_t *svc;
   size_t iface;
   bool bcast; /* bound to a broadcast address (or 0.0.0.0): receive only */
@@ -299,11 +294,6 @@ static void on_dgram_any(void *ctx, const uint8_t *data, size_t len,
   nb_svc_ns_t *s = sock->svc;
   size_t iface = 0;
   if (!nb_lbcast_take(&s->lbcast, s->d, dst, &iface)) {
-    if (dst->addr == NB_LBCAST_ADDR && nb_log_enabled(NB_LOG_DEBUG)) {
-      nb_log_debug("name-service: limited broadcast from interface %u "
-                   "(not configured) dropped",
-                   dst->ifindex);
-    }
     return;
   }
   if (nb_log_enabled(NB_LOG_DEBUG)) {
@@ -322,38 +312,10 @@ static void on_readable(uv_poll_t *p, int status, int events) {
     return;
   }
   if (sock->any) {
-    nb_udp_read_dst(sock->rfd, &sock->svc->udp, on_dgram_any, sock);
+    nb_udp_read_dst(sock->rd.fd, &sock->svc->udp, on_dgram_any, sock);
   } else {
-    nb_udp_read(sock->rfd, &sock->svc->udp, on_dgram, sock);
+    nb_udp_read(sock->rd.fd, &sock->svc->udp, on_dgram, sock);
   }
-}
-
-static void poll_closed(uv_handle_t *h) {
-  ns_sock_t *sock = h->data;
-  (void)close(sock->rfd);
-  sock->rfd = -1;
-}
-
-/* Watch a dup() of the bound socket for reading (see ns_sock_t). */
-static int start_reading(nb_svc_ns_t *s, ns_sock_t *sock) {
-  uv_os_fd_t fd;
-  int rc = uv_fileno((const uv_handle_t *)&sock->udp, &fd);
-  if (rc != 0) {
-    return rc;
-  }
-  sock->rfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (sock->rfd < 0) {
-    return uv_translate_sys_error(errno);
-  }
-  rc = uv_poll_init_socket(s->d->loop, &sock->poll, sock->rfd);
-  if (rc != 0) {
-    (void)close(sock->rfd);
-    sock->rfd = -1;
-    return rc;
-  }
-  sock->poll_init = true;
-  sock->poll.data = sock;
-  return uv_poll_start(&sock->poll, UV_READABLE, on_readable);
 }
 
 /* ---- issue 9: the WINS server's hooks (see svc_ns.h) ----------------- */
@@ -391,7 +353,7 @@ static int open_sock(nb_svc_ns_t *s, size_t iface, bool bcast, bool any) {
   sock->bcast = bcast || any;
   sock->any = any;
   sock->udp.data = sock;
-  sock->rfd = -1;
+  nb_udp_poller_reset(&sock->rd);
   int rc = nb_udp_open(s->d->loop, &sock->udp, ip, s->d->cfg->port,
                        !sock->bcast, NULL);
   if (rc == 0) {
@@ -399,7 +361,8 @@ static int open_sock(nb_svc_ns_t *s, size_t iface, bool bcast, bool any) {
     rc = any ? nb_udp_want_pktinfo(&sock->udp) : 0;
   }
   if (rc == 0) {
-    rc = start_reading(s, sock);
+    rc = nb_udp_poller_start(&sock->rd, s->d->loop, &sock->udp, on_readable,
+                             sock);
   }
   if (rc != 0) {
     nb_log_err("name-service: cannot bind %s:%u: %s", nb_udp_ntoa(ip, a),
@@ -445,7 +408,7 @@ static int open_sockets(nb_svc_ns_t *s) {
       }
     }
   }
-  nb_lbcast_init(&s->lbcast, s->d);
+  nb_lbcast_init(&s->lbcast, s->d, "name-service");
   if (s->d->cfg->limited_broadcast && !nb_lbcast_wanted(s->d)) {
     nb_log_info("name-service: loopback addresses only: no 0.0.0.0 socket "
                 "for limited broadcasts");
@@ -628,12 +591,7 @@ static void ns_close(void *self) {
   nb_svc_ns_t *s = self;
   for (size_t i = 0; i < s->n_socks; i++) {
     ns_sock_t *sock = &s->socks[i];
-    if (sock->poll_init && !uv_is_closing((uv_handle_t *)&sock->poll)) {
-      uv_close((uv_handle_t *)&sock->poll, poll_closed);
-    } else if (!sock->poll_init && sock->rfd >= 0) {
-      (void)close(sock->rfd);
-      sock->rfd = -1;
-    }
+    nb_udp_poller_close(&sock->rd);
     if (!uv_is_closing((uv_handle_t *)&sock->udp)) {
       uv_close((uv_handle_t *)&sock->udp, NULL);
     }
@@ -673,13 +631,6 @@ static void ns_close(void *self) {
   XX(tx_dropped)                                                               \
   XX(tx_errors)
 
-/* The 0.0.0.0 socket (ifaces.h): passed on, and dropped by reason. */
-#define LBCAST_LIST(XX)                                                        \
-  XX(rx)                                                                       \
-  XX(not_limited)                                                              \
-  XX(other_iface)                                                              \
-  XX(no_pktinfo)
-
 static void report_text(const nb_svc_ns_t *s, nb_sbuf_t *out) {
   const nb_nsnode_counters_t *c = nb_nsnode_counters(s->node);
 #define TEXT_(f)                                                               \
@@ -696,11 +647,7 @@ static void report_text(const nb_svc_ns_t *s, nb_sbuf_t *out) {
                  (unsigned long long)s->udp.f);
   UDP_LIST(UTEXT_)
 #undef UTEXT_
-#define LTEXT_(f)                                                              \
-  nb_sbuf_printf(out, "name-service.limited-broadcast.%s %llu\n", #f,          \
-                 (unsigned long long)s->lbcast.f);
-  LBCAST_LIST(LTEXT_)
-#undef LTEXT_
+  nb_lbcast_report_text(&s->lbcast, out);
   for (size_t i = 0; i < s->n_names; i++) {
     char t[NB_NAME_TEXT_MAX];
     const ns_name_t *r = &s->names[i];
@@ -752,14 +699,9 @@ static void report_json(const nb_svc_ns_t *s, nb_sbuf_t *out) {
   sep = ",";
   UDP_LIST(UJSON_)
 #undef UJSON_
-  sep = "";
-  nb_sbuf_printf(out, "},\"limited_broadcast\":{\"enabled\":%s",
-                 nb_lbcast_wanted(s->d) ? "true" : "false");
-#define LJSON_(f)                                                              \
-  nb_sbuf_printf(out, ",\"%s\":%llu", #f, (unsigned long long)s->lbcast.f);
-  LBCAST_LIST(LJSON_)
-#undef LJSON_
-  nb_sbuf_printf(out, "},\"names\":[");
+  nb_sbuf_printf(out, "},");
+  nb_lbcast_report_json(&s->lbcast, s->d, out);
+  nb_sbuf_printf(out, ",\"names\":[");
   for (size_t i = 0; i < s->n_names; i++) {
     nb_sbuf_printf(out, "%s", i > 0 ? "," : "");
     report_json_name(out, &s->names[i]);

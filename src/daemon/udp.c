@@ -3,10 +3,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* libuv reads at most this many datagrams per recvmmsg(), each into a slot
  * of 64 KiB (its UV__MMSG_MAXWIDTH and UV__UDP_DGRAM_MAXSIZE). */
@@ -306,6 +308,50 @@ void nb_udp_read_dst(uv_os_fd_t fd, nb_udp_counters_t *c, nb_udp_rx_dst_fn fn,
                      void *ctx) {
   rx_sink_t k = {NULL, fn, ctx};
   rx_rounds(fd, c, &k);
+}
+
+void nb_udp_poller_reset(nb_udp_poller_t *p) {
+  p->fd = -1;
+  p->init = false;
+}
+
+static void poller_closed(uv_handle_t *h) {
+  nb_udp_poller_t *p = (nb_udp_poller_t *)(void *)h; /* poll is first */
+  (void)close(p->fd);
+  p->fd = -1;
+}
+
+int nb_udp_poller_start(nb_udp_poller_t *p, uv_loop_t *loop, uv_udp_t *udp,
+                        uv_poll_cb cb, void *data) {
+  uv_os_fd_t fd;
+  int rc = uv_fileno((const uv_handle_t *)udp, &fd);
+  if (rc != 0) {
+    return rc;
+  }
+  p->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (p->fd < 0) {
+    return uv_translate_sys_error(errno);
+  }
+  rc = uv_poll_init_socket(loop, &p->poll, p->fd);
+  if (rc != 0) {
+    (void)close(p->fd);
+    p->fd = -1;
+    return rc;
+  }
+  p->init = true;
+  p->poll.data = data;
+  return uv_poll_start(&p->poll, UV_READABLE, cb);
+}
+
+void nb_udp_poller_close(nb_udp_poller_t *p) {
+  if (p->init) {
+    if (!uv_is_closing((uv_handle_t *)&p->poll)) {
+      uv_close((uv_handle_t *)&p->poll, poller_closed);
+    }
+  } else if (p->fd >= 0) {
+    (void)close(p->fd);
+    p->fd = -1;
+  }
 }
 
 bool nb_udp_peer(const struct sockaddr *addr, uint32_t *ip, uint16_t *port) {

@@ -102,6 +102,27 @@ typedef void (*nb_udp_rx_fn)(void *ctx, const uint8_t *data, size_t len,
 void nb_udp_read(uv_os_fd_t fd, nb_udp_counters_t *counters, nb_udp_rx_fn fn,
                  void *ctx);
 
+/* A dup() of an open socket's descriptor watched by a uv_poll_t: how the
+ * services wait for nb_udp_read()/nb_udp_read_dst() to have something. */
+typedef struct nb_udp_poller {
+  uv_poll_t poll; /* first member; poll.data is the caller's */
+  uv_os_fd_t fd;  /* -1 until started; closed after the poll handle */
+  bool init;      /* `poll` initialised: nb_udp_poller_close() closes it */
+} nb_udp_poller_t;
+
+/* Not started: what nb_udp_poller_close() may always be called on. */
+void nb_udp_poller_reset(nb_udp_poller_t *p);
+
+/* Dup `udp`'s descriptor and call `cb` (poll.data = `data`) whenever it is
+ * readable. 0 or a libuv error; on error nb_udp_poller_close() still
+ * releases what was set up. */
+int nb_udp_poller_start(nb_udp_poller_t *p, uv_loop_t *loop, uv_udp_t *udp,
+                        uv_poll_cb cb, void *data);
+
+/* Close the poll handle (the dup'd descriptor when its close completes),
+ * or just the descriptor when no handle was made. Idempotent. */
+void nb_udp_poller_close(nb_udp_poller_t *p);
+
 /* Where a datagram was received (IP_PKTINFO, see nb_udp_want_pktinfo()).
  * Host order. `known` is false when the kernel sent no IP_PKTINFO. */
 typedef struct nb_udp_dst {
