@@ -317,10 +317,8 @@ void nb_name_encode(nb_wr_t *w, const nb_name_t *n) {
   uint8_t enc[1 + NB_NAME_L1_LEN + 1 + NB_SCOPE_MAX + 1];
   size_t len = 0;
   enc[len++] = NB_NAME_L1_LEN;
-  for (size_t i = 0; i < NB_NAME_BYTES; i++) {
-    enc[len++] = (uint8_t)('A' + (n->bytes[i] >> 4));
-    enc[len++] = (uint8_t)('A' + (n->bytes[i] & 0x0f));
-  }
+  nb_name_first_level(n, (char *)enc + len); /* its NUL is overwritten */
+  len += NB_NAME_L1_LEN;
   size_t scope_len = n->scope_len;
   size_t start = 0;
   if (scope_len > NB_SCOPE_MAX) {
