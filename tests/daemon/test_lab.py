@@ -237,20 +237,23 @@ def bcast_socket(w, src=CLI):
     return s
 
 
-def answers(s, trn_id, seconds=1.0):
-    """(source address, packet) of every response with `trn_id` heard on
-    `s` within `seconds`."""
-    got = []
+def heard(s, seconds=1.0):
+    """(source address, packet, parsed header) of every datagram `s` (with
+    a short timeout) receives within `seconds`."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         try:
             pkt, src = s.recvfrom(2048)
         except socket.timeout:
             continue
-        h = T.parse_header(pkt)
-        if h["response"] and h["trn_id"] == trn_id:
-            got.append((src[0], pkt))
-    return got
+        yield src[0], pkt, T.parse_header(pkt)
+
+
+def answers(s, trn_id, seconds=1.0):
+    """(source address, packet) of every response with `trn_id` heard on
+    `s` within `seconds`."""
+    return [(src, pkt) for src, pkt, h in heard(s, seconds)
+            if h["response"] and h["trn_id"] == trn_id]
 
 
 def ns_stats(w):
@@ -374,16 +377,8 @@ def test_zz_graceful_stop_broadcasts_releases(lab):
     cap.settimeout(0.2)
     rc, took = lab.nbtd.stop(signal.SIGTERM)
     assert rc == 0 and took < 5.0
-    released = set()
-    end = time.monotonic() + 1.0
-    while time.monotonic() < end:
-        try:
-            pkt, src = cap.recvfrom(2048)
-        except socket.timeout:
-            continue
-        h = T.parse_header(pkt)
-        if src[0] == NBTD and not h["response"] and h["opcode"] == 6:
-            released.add(T.first_name(pkt))
+    released = {T.first_name(pkt) for src, pkt, h in heard(cap)
+                if src == NBTD and not h["response"] and h["opcode"] == 6}
     cap.close()
     assert len(released) == 8, released
     rc, out = nmblookup(lab, "-B", BCAST, "XYKON-2")
