@@ -26,9 +26,8 @@ static void require(int cond) {
   }
 }
 
-#define NOW_UNIX_MS                                                            \
-  UINT64_C(1763700000000) /* 2025-11-21, any fixed instant                     \
-                           */
+/* Any fixed instant (2025-11-21), and the engine clock at that instant. */
+#define NOW_UNIX_MS UINT64_C(1763700000000)
 #define NOW_MS UINT64_C(5000000)
 
 static void check_record(const nb_nbns_record_t *r) {
